@@ -1,0 +1,39 @@
+"""The audit configuration (`.github/forgeguard.yml`), as data.
+
+Parsing and validation live in `checks.config_file`; this module only holds
+the shape so that every part of the engine can name it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from checks.model import Severity
+
+ReportMode = Literal["summary", "per-check"]
+
+CHECK_CODES: tuple[str, ...] = (
+    "A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "W1", "W2", "W3",
+)
+
+
+def default_severity(code: str) -> Severity:
+    return "blocking" if code.startswith("A") else "warning"
+
+
+@dataclass
+class AuditConfig:
+    """Settings of one repository's audit; every field has the spec's default."""
+
+    governance_dir: str = "Forge"
+    severities: dict[str, Severity] = field(default_factory=dict)
+    paths_ignore: list[str] = field(default_factory=list)
+    report: ReportMode = "summary"
+    errors: list[str] = field(default_factory=list)
+    """Mistakes found while reading the file; the defaults applied to those keys."""
+    raw: dict[str, object] = field(default_factory=dict)
+    """The whole parsed mapping, for sections other parts of ForgeGuard read (e.g. `builder`)."""
+
+    def severity(self, code: str) -> Severity:
+        return self.severities.get(code, default_severity(code))

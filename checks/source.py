@@ -1,0 +1,103 @@
+"""The one interface through which the engine reads a repository.
+
+`Source` answers questions about history (resolve a revision, ancestry, the
+change between two commits, the commits between two commits); `Snapshot` is
+the files of one commit, read lazily. `checks.gitsource` implements both on a
+local git repository; the app implements them on the GitHub API. The engine
+calls `Snapshot.prefetch` with every path it will read before it reads any, so
+a remote implementation can fetch them in one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Status = Literal["added", "modified", "removed", "renamed", "copied"]
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+"""git's empty tree: the base of a one-branch repository's whole history."""
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One path changed between base and head."""
+
+    path: str
+    status: Status
+    previous_path: str | None = None
+    similarity: int | None = None
+    binary: bool = False
+    added_lines: Sequence[tuple[int, str]] = ()
+    """(line number at head, text without the newline) of each added line."""
+
+
+@dataclass
+class Change:
+    """What is audited: base...head and the changed files."""
+
+    base: str
+    head: str
+    files: list[ChangedFile] = field(default_factory=list)
+    working_tree: bool = False
+    """True when head is the uncommitted working tree (`--working-tree`)."""
+
+    def paths(self) -> list[str]:
+        return [f.path for f in self.files]
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit and the paths it touched (against its first parent)."""
+
+    sha: str
+    paths: tuple[str, ...]
+    message: str = ""
+
+
+class Snapshot(Protocol):
+    """The files of the repository at one commit (or the working tree)."""
+
+    @property
+    def commit(self) -> str: ...
+
+    def paths(self) -> Sequence[str]:
+        """Every regular file path at this commit, repository-relative, `/`-separated."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when there is no such file."""
+        ...
+
+    def size(self, path: str) -> int | None: ...
+
+    def blob_id(self, path: str) -> str | None:
+        """git's blob id of the file, used as a cache key for per-file analysis."""
+        ...
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Hint: these files will be read soon (fetch them in one batch)."""
+        ...
+
+
+class Source(Protocol):
+    """History of a repository: the commits, their snapshots, the changes between them."""
+
+    def resolve(self, rev: str) -> str | None:
+        """The full commit sha of `rev`, or None when it does not resolve."""
+        ...
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
+
+    def snapshot(self, rev: str) -> Snapshot: ...
+
+    def change(self, base: str, head: str) -> Change:
+        """The change `base...head` (from their merge base), with added lines."""
+        ...
+
+    def commits_between(self, base: str, head: str) -> list[CommitInfo]:
+        """Commits reachable from head and not from base, oldest first."""
+        ...
