@@ -1,0 +1,1 @@
+"""Comment commands: `/forge <command>` in issue and pull request comments, and the intake's GitHub side."""
