@@ -6,6 +6,8 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures.gitrepo",
+    "tests.fixtures.anthropic",
+    "tests.fixtures.db",
 ]
 
 SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
