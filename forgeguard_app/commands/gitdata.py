@@ -65,11 +65,9 @@ async def branch_head(api: GitHubAPI, owner: str, repo: str, branch: str) -> str
 
 
 async def commit_tree_sha(api: GitHubAPI, owner: str, repo: str, commit_sha: str) -> str:
-    """The tree of a commit."""
-    data = await api.getitem(
-        "/repos/{owner}/{repo}/git/commits/{commit_sha}", _repo_vars(owner, repo, commit_sha=commit_sha)
-    )
-    return str(data["tree"]["sha"])
+    """The tree of a commit (`GET /repos/{owner}/{repo}/commits/{ref}` carries `commit.tree.sha`)."""
+    data = await api.getitem("/repos/{owner}/{repo}/commits/{ref}", _repo_vars(owner, repo, ref=commit_sha))
+    return str(data["commit"]["tree"]["sha"])
 
 
 async def commit_files(
@@ -201,15 +199,3 @@ async def add_labels(api: GitHubAPI, owner: str, repo: str, number: int, labels:
         _repo_vars(owner, repo, issue_number=str(number)),
         data={"labels": labels},
     )
-
-
-async def remove_label(api: GitHubAPI, owner: str, repo: str, number: int, label: str) -> None:
-    """Remove a label; one that is not there is not an error."""
-    try:
-        await api.delete(
-            "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
-            _repo_vars(owner, repo, issue_number=str(number), name=label),
-        )
-    except gidgethub.BadRequest as exc:
-        if exc.status_code != 404:
-            raise
