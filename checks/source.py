@@ -19,6 +19,10 @@ Status = Literal["added", "modified", "removed", "renamed", "copied"]
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 """git's empty tree: the base of a one-branch repository's whole history."""
 
+WORKING_TREE = "working-tree"
+"""The revision naming the uncommitted working tree: `Source.snapshot(WORKING_TREE)`
+on a local repository, and the reported head of a `--working-tree` change."""
+
 
 @dataclass(frozen=True)
 class ChangedFile:
@@ -42,6 +46,8 @@ class Change:
     files: list[ChangedFile] = field(default_factory=list)
     working_tree: bool = False
     """True when head is the uncommitted working tree (`--working-tree`)."""
+    merge_base: str | None = None
+    """The commit the files were compared from (base...head); None when not known."""
 
     def paths(self) -> list[str]:
         return [f.path for f in self.files]

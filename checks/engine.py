@@ -1,0 +1,174 @@
+"""Running the twelve checks on one change: `run_audit`.
+
+The engine applies `paths_ignore`, finds the governance folder, reads the diff
+log once for the scope change and the phase, asks every check which files it
+will read and prefetches them in one batch, then runs each check in
+isolation: whatever goes wrong inside one check (its module failing to import
+included) becomes that check's `error`, and the others still run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pathspec
+
+from checks import governance
+from checks.config import AuditConfig
+from checks.context import AnalysisCache, AuditContext, Verdict
+from checks.model import AuditReport, CheckResult
+from checks.registry import CHECKS, CheckModule, CheckSpec
+from checks.source import EMPTY_TREE, WORKING_TREE, Change, Snapshot, Source
+
+OFF_DETAIL = "turned off in configuration"
+
+
+def run_audit(
+    source: Source,
+    change: Change,
+    config: AuditConfig,
+    *,
+    full: bool = False,
+    claimed_override: list[str] | None = None,
+    phase: str | None = None,
+    cache: AnalysisCache | None = None,
+    now: datetime | None = None,
+    diff_log_base: bool = True,
+) -> AuditReport:
+    """Audit `change`. `diff_log_base=False` (an explicit base) ignores the diff log's BASE_HEAD."""
+    config_errors = list(config.errors)
+    ignore = _ignore_spec(config.paths_ignore, config_errors)
+    audited = _without_ignored(change, ignore)
+    head = source.snapshot(WORKING_TREE if change.working_tree else change.head)
+    base = _base_snapshot(source, change)
+    governance_dir = governance.detect(head.paths(), config.governance_dir)
+    ctx = AuditContext(
+        source=source,
+        change=audited,
+        head=head,
+        base=base,
+        config=config,
+        governance_dir=governance_dir,
+        full=full,
+        claimed_override=claimed_override,
+        cache=cache,
+    )
+
+    modules: dict[str, CheckModule] = {}
+    load_errors: dict[str, str] = {}
+    wanted: set[str] = set(governance.difflog_candidates(ctx)) if ctx.governed else set()
+    for spec in CHECKS:
+        if _skip_reason(spec, ctx) is not None:
+            continue
+        try:
+            module = spec.load()
+            modules[spec.code] = module
+            wanted.update(module.wants(ctx))
+        except Exception as exc:
+            load_errors[spec.code] = _one_line(exc, spec)
+    head.prefetch(sorted(wanted))
+
+    loaded = governance.load_difflog(ctx) if ctx.governed else None
+    difflog = loaded[1] if loaded else None
+    if diff_log_base and not change.working_tree and difflog is not None and difflog.base_head:
+        ctx.scope_change = _scope_change(source, difflog.base_head, change.head, ignore)
+
+    results: list[CheckResult] = []
+    for spec in CHECKS:
+        results.append(_result(spec, ctx, modules.get(spec.code), load_errors.get(spec.code)))
+
+    if claimed_override is not None:
+        claimed = list(claimed_override)
+    else:
+        claimed = difflog.claimed if difflog is not None else []
+    return AuditReport(
+        base=change.base,
+        head=WORKING_TREE if change.working_tree else change.head,
+        files=len(audited.files),
+        phase=phase or (difflog.phase if difflog is not None else None) or "unknown",
+        claimed_files=claimed,
+        results=results,
+        governed=ctx.governed,
+        config_errors=config_errors,
+        timestamp=(now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def _result(
+    spec: CheckSpec, ctx: AuditContext, module: CheckModule | None, load_error: str | None
+) -> CheckResult:
+    severity = ctx.config.severity(spec.code)
+    reason = _skip_reason(spec, ctx)
+    if reason is not None:
+        return CheckResult(spec.code, spec.name, severity, "skip", reason)
+    if module is None:
+        return CheckResult(spec.code, spec.name, severity, "error", load_error or "the check did not load")
+    try:
+        verdict = module.run(ctx)
+        if not isinstance(verdict, Verdict):
+            raise TypeError(f"run() returned {type(verdict).__name__}, not a Verdict")
+    except Exception as exc:
+        return CheckResult(spec.code, spec.name, severity, "error", _one_line(exc, spec))
+    outcome = verdict.outcome
+    if severity == "warning" and outcome == "fail":
+        outcome = "warn"
+    elif severity == "blocking" and spec.code.startswith("W") and outcome == "warn":
+        outcome = "fail"
+    return CheckResult(spec.code, spec.name, severity, outcome, verdict.detail, list(verdict.findings))
+
+
+def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:
+    if ctx.config.severity(spec.code) == "off":
+        return OFF_DETAIL
+    if spec.governance and not ctx.governed:
+        return governance.NOT_GOVERNED
+    return None
+
+
+def _one_line(exc: BaseException, spec: CheckSpec) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, ImportError):
+        message = f"the {spec.code} check could not be loaded ({text})"
+    else:
+        message = f"the {spec.code} check broke: {type(exc).__name__}: {text}"
+    return message if len(message) <= 300 else message[:297] + "..."
+
+
+def _ignore_spec(patterns: list[str], errors: list[str]) -> pathspec.GitIgnoreSpec | None:
+    if not patterns:
+        return None
+    valid: list[str] = []
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except Exception as exc:
+            errors.append(f"paths_ignore pattern {pattern!r} is not valid ({exc}); ignored")
+            continue
+        valid.append(pattern)
+    return pathspec.GitIgnoreSpec.from_lines(valid) if valid else None
+
+
+def _without_ignored(change: Change, ignore: pathspec.GitIgnoreSpec | None) -> Change:
+    if ignore is None:
+        return change
+    files = [f for f in change.files if not ignore.match_file(f.path)]
+    return dataclasses.replace(change, files=files)
+
+
+def _base_snapshot(source: Source, change: Change) -> Snapshot | None:
+    base = change.merge_base or change.base
+    if base == EMPTY_TREE:
+        return None
+    return source.snapshot(base)
+
+
+def _scope_change(
+    source: Source, base_head: str, head: str, ignore: pathspec.GitIgnoreSpec | None
+) -> Change | None:
+    """`BASE_HEAD...head` when BASE_HEAD names an ancestor of head; else None (A1/A2 use the change)."""
+    resolved = source.resolve(base_head)
+    if resolved is None or resolved == EMPTY_TREE or not source.is_ancestor(resolved, head):
+        return None
+    return _without_ignored(source.change(resolved, head), ignore)
+

@@ -1,0 +1,465 @@
+"""`Source` and `Snapshot` on a local git repository, through the git binary.
+
+Every git call is an argument list (no shell). A snapshot lists its files with
+one `git ls-tree -r -l -z` and reads them through one persistent
+`git cat-file --batch` process per source, so the cost follows the change and
+the files the checks read, not the size of the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
+
+_GIT_CONFIG = (
+    "-c", "core.quotePath=false",
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicPrefix=false",
+    "-c", "diff.relative=false",
+    "-c", "log.showSignature=false",
+)
+_STATUS: dict[str, Status] = {
+    "A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied",
+    "T": "modified", "U": "modified", "X": "modified",
+}
+_HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
+_REGULAR_MODES = ("100644", "100755", "100664")
+
+
+class GitError(Exception):
+    """git could not answer: not a repository, an unknown revision, a broken object."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    blob_id: str
+    size: int
+
+
+class _BatchReader:
+    """One `git cat-file --batch` process, kept open and fed one object id at a time."""
+
+    def __init__(self, repo: str) -> None:
+        self._repo = repo
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._finalizer: weakref.finalize[[subprocess.Popen[bytes] | None], _BatchReader] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                ["git", *_GIT_CONFIG, "cat-file", "--batch"],
+                cwd=self._repo,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            self._finalizer = weakref.finalize(self, _stop, self._proc)
+        return self._proc
+
+    def read(self, object_id: str) -> bytes | None:
+        with self._lock:
+            proc = self._start()
+            stdin, stdout = _pipes(proc)
+            stdin.write(object_id.encode("ascii") + b"\n")
+            stdin.flush()
+            header = stdout.readline()
+            if not header:
+                raise GitError("git cat-file stopped unexpectedly")
+            parts = header.split()
+            if len(parts) < 3 or parts[1] == b"missing":
+                return None
+            size = int(parts[2])
+            data = _read_exact(stdout, size)
+            stdout.read(1)
+            return data
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._proc = None
+
+
+def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
+    assert proc.stdin is not None and proc.stdout is not None
+    return proc.stdin, proc.stdout
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise GitError("git cat-file stopped in the middle of an object")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob with these bytes (what `git hash-object` prints)."""
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+class GitSnapshot:
+    """The regular files of one commit; symlinks and submodules are not files to read."""
+
+    def __init__(self, source: GitSource, commit: str) -> None:
+        self._source = source
+        self._commit = commit
+        self._entries: dict[str, _Entry] | None = None
+        self._data: dict[str, bytes] = {}
+
+    @property
+    def commit(self) -> str:
+        return self._commit
+
+    def _tree(self) -> dict[str, _Entry]:
+        if self._entries is None:
+            out = self._source.git("ls-tree", "-r", "-l", "-z", "--full-tree", self._commit)
+            entries: dict[str, _Entry] = {}
+            for record in out.split(b"\x00"):
+                if not record:
+                    continue
+                meta, _, raw_path = record.partition(b"\t")
+                fields = meta.split()
+                if len(fields) < 4 or fields[1] != b"blob" or fields[0].decode() not in _REGULAR_MODES:
+                    continue
+                size = int(fields[3]) if fields[3].isdigit() else 0
+                entries[_path(raw_path)] = _Entry(fields[2].decode("ascii"), size)
+            self._entries = entries
+        return self._entries
+
+    def paths(self) -> Sequence[str]:
+        return list(self._tree())
+
+    def exists(self, path: str) -> bool:
+        return path in self._tree()
+
+    def size(self, path: str) -> int | None:
+        entry = self._tree().get(path)
+        return None if entry is None else entry.size
+
+    def blob_id(self, path: str) -> str | None:
+        entry = self._tree().get(path)
+        return None if entry is None else entry.blob_id
+
+    def read(self, path: str) -> bytes | None:
+        if path in self._data:
+            return self._data[path]
+        entry = self._tree().get(path)
+        if entry is None:
+            return None
+        data = self._source.read_object(entry.blob_id)
+        if data is not None:
+            self._data[path] = data
+        return data
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.read(path)
+
+
+class WorkingTreeSnapshot:
+    """The tracked files as they are on disk now (staged and unstaged changes included)."""
+
+    def __init__(self, source: GitSource) -> None:
+        self._source = source
+        self._index: dict[str, str] | None = None
+        self._dirty: set[str] | None = None
+
+    @property
+    def commit(self) -> str:
+        return WORKING_TREE
+
+    def _files(self) -> dict[str, str]:
+        if self._index is None:
+            out = self._source.git("ls-files", "-s", "-z")
+            index: dict[str, str] = {}
+            for record in out.split(b"\x00"):
+                if not record:
+                    continue
+                meta, _, raw_path = record.partition(b"\t")
+                fields = meta.split()
+                if len(fields) < 3 or fields[0].decode() not in _REGULAR_MODES:
+                    continue
+                path = _path(raw_path)
+                if os.path.isfile(self._disk(path)) and not os.path.islink(self._disk(path)):
+                    index[path] = fields[1].decode("ascii")
+            self._index = index
+        return self._index
+
+    def _changed_on_disk(self) -> set[str]:
+        if self._dirty is None:
+            out = self._source.git("diff-files", "--name-only", "-z")
+            self._dirty = {_path(p) for p in out.split(b"\x00") if p}
+        return self._dirty
+
+    def _disk(self, path: str) -> str:
+        return os.path.join(self._source.path, *path.split("/"))
+
+    def paths(self) -> Sequence[str]:
+        return list(self._files())
+
+    def exists(self, path: str) -> bool:
+        return path in self._files()
+
+    def size(self, path: str) -> int | None:
+        if path not in self._files():
+            return None
+        try:
+            return os.lstat(self._disk(path)).st_size
+        except OSError:
+            return None
+
+    def blob_id(self, path: str) -> str | None:
+        index_id = self._files().get(path)
+        if index_id is None:
+            return None
+        if path not in self._changed_on_disk():
+            return index_id
+        data = self.read(path)
+        return None if data is None else git_blob_id(data)
+
+    def read(self, path: str) -> bytes | None:
+        if path not in self._files():
+            return None
+        try:
+            with open(self._disk(path), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Files on disk are read when asked for; there is nothing to batch."""
+
+
+class GitSource:
+    """A local repository. Call `close()` (or use `with`) to stop the reader process."""
+
+    def __init__(self, repo_path: str | os.PathLike[str]) -> None:
+        path = os.fspath(repo_path)
+        try:
+            out = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=path, capture_output=True, check=False,
+            )
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise GitError(f"{path} is not a git repository") from exc
+        if out.returncode != 0:
+            raise GitError(f"{path} is not a git repository")
+        self.path = out.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+        self._reader = _BatchReader(self.path)
+        self._snapshots: dict[str, GitSnapshot] = {}
+
+    def __enter__(self) -> GitSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def git(self, *args: str, ok: tuple[int, ...] = (0,)) -> bytes:
+        proc = subprocess.run(
+            ["git", *_GIT_CONFIG, *args], cwd=self.path, capture_output=True, check=False
+        )
+        if proc.returncode not in ok:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(message[0] if message else f"git {args[0]} failed")
+        return proc.stdout
+
+    def read_object(self, object_id: str) -> bytes | None:
+        return self._reader.read(object_id)
+
+    # -- history -----------------------------------------------------------
+
+    def resolve(self, rev: str) -> str | None:
+        if rev == EMPTY_TREE:
+            return EMPTY_TREE
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            cwd=self.path, capture_output=True, check=False,
+        )
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode("ascii").strip() or None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        if ancestor == EMPTY_TREE:
+            return True
+        proc = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+            cwd=self.path, capture_output=True, check=False,
+        )
+        return proc.returncode == 0
+
+    def merge_base(self, base: str, head: str) -> str:
+        """The merge base of base and head; base itself when the histories are unrelated."""
+        if base == EMPTY_TREE:
+            return EMPTY_TREE
+        out = self.git("merge-base", base, head, ok=(0, 1)).decode("ascii").strip()
+        return out or base
+
+    def snapshot(self, rev: str) -> GitSnapshot | WorkingTreeSnapshot:
+        if rev == WORKING_TREE:
+            return WorkingTreeSnapshot(self)
+        commit = self.resolve(rev)
+        if commit is None or commit == EMPTY_TREE:
+            raise GitError(f"unknown commit '{rev}'")
+        if commit not in self._snapshots:
+            self._snapshots[commit] = GitSnapshot(self, commit)
+        return self._snapshots[commit]
+
+    def change(self, base: str, head: str) -> Change:
+        base_sha = self._must_resolve(base)
+        head_sha = self._must_resolve(head)
+        start = self.merge_base(base_sha, head_sha)
+        files = self._diff([start, head_sha])
+        return Change(base=base_sha, head=head_sha, files=files, merge_base=start)
+
+    def working_tree_change(self) -> Change:
+        """Staged and unstaged changes of tracked files against HEAD; untracked files are not part."""
+        head_sha = self._must_resolve("HEAD")
+        files = self._diff([head_sha])
+        return Change(base=head_sha, head=head_sha, files=files, working_tree=True, merge_base=head_sha)
+
+    def commits_between(self, base: str, head: str) -> list[CommitInfo]:
+        revs = [head] if base == EMPTY_TREE else [f"{base}..{head}"]
+        out = self.git(
+            "log", "-z", "--reverse", "--no-renames", "--diff-merges=first-parent",
+            "--name-only", "--format=%x01%H%x02%B%x03", *revs, "--",
+        )
+        commits: list[CommitInfo] = []
+        for chunk in out.split(b"\x01"):
+            if b"\x02" not in chunk:
+                continue
+            sha, _, rest = chunk.partition(b"\x02")
+            message, _, tail = rest.rpartition(b"\x03")
+            paths = tuple(_path(p.strip(b"\n")) for p in tail.split(b"\x00") if p.strip(b"\n"))
+            commits.append(
+                CommitInfo(sha.decode("ascii"), paths, message.decode("utf-8", "replace").strip())
+            )
+        return commits
+
+    def _must_resolve(self, rev: str) -> str:
+        sha = self.resolve(rev)
+        if sha is None:
+            raise GitError(f"unknown commit '{rev}'")
+        return sha
+
+    def _diff(self, revs: list[str]) -> list[ChangedFile]:
+        options = ["-M", "-C", "--no-color", "--no-ext-diff", "--no-textconv", "--full-index"]
+        raw = self.git("diff", "--raw", "-z", "--no-abbrev", *options, *revs, "--")
+        entries = _parse_raw(raw)
+        if not entries:
+            return []
+        patch = self.git(
+            "diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *options, *revs, "--"
+        )
+        sections = _split_patch(patch)
+        if len(sections) != len(entries):
+            raise GitError("git diff listed the files differently in its two outputs")
+        files: list[ChangedFile] = []
+        for (status, similarity, old, new), section in zip(entries, sections, strict=True):
+            binary, added = _parse_section(section)
+            files.append(
+                ChangedFile(
+                    path=new,
+                    status=status,
+                    previous_path=old if status in ("renamed", "copied") else None,
+                    similarity=similarity,
+                    binary=binary,
+                    added_lines=tuple(added),
+                )
+            )
+        return files
+
+
+def _path(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _parse_raw(raw: bytes) -> list[tuple[Status, int | None, str, str]]:
+    """`git diff --raw -z`: `:modes ids STATUS\\0path\\0[path\\0]` per file."""
+    fields = raw.split(b"\x00")
+    entries: list[tuple[Status, int | None, str, str]] = []
+    i = 0
+    while i < len(fields):
+        meta = fields[i]
+        if not meta.startswith(b":"):
+            i += 1
+            continue
+        letters = meta.split()[-1].decode("ascii")
+        status = _STATUS.get(letters[0], "modified")
+        similarity = int(letters[1:]) if status in ("renamed", "copied") and letters[1:].isdigit() else None
+        if status in ("renamed", "copied"):
+            old, new = _path(fields[i + 1]), _path(fields[i + 2])
+            i += 3
+        else:
+            old = new = _path(fields[i + 1])
+            i += 2
+        entries.append((status, similarity, old, new))
+    return entries
+
+
+def _split_patch(patch: bytes) -> list[list[bytes]]:
+    sections: list[list[bytes]] = []
+    for line in patch.split(b"\n"):
+        if line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
+            sections.append([line])
+        elif sections:
+            sections[-1].append(line)
+    return sections
+
+
+def _parse_section(lines: list[bytes]) -> tuple[bool, list[tuple[int, str]]]:
+    """Whether git called the file binary, and its added lines with their head line numbers."""
+    added: list[tuple[int, str]] = []
+    binary = False
+    in_hunks = False
+    number = 0
+    for line in lines[1:]:
+        if not in_hunks and line.startswith(b"Binary files ") and line.endswith(b" differ"):
+            binary = True
+        match = _HUNK.match(line)
+        if match:
+            in_hunks = True
+            number = int(match.group(1))
+            continue
+        if not in_hunks:
+            continue
+        if line.startswith(b"+"):
+            text = line[1:]
+            if text.endswith(b"\r"):
+                text = text[:-1]
+            added.append((number, text.decode("utf-8", "replace")))
+            number += 1
+        elif line.startswith(b" "):
+            number += 1
+    return binary, added
