@@ -1,0 +1,1 @@
+"""Audits reported as GitHub Check Runs: events → audit jobs → check runs."""
