@@ -7,6 +7,7 @@ the root the governance folder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from checks.context import AuditContext
@@ -20,6 +21,7 @@ LEDGER = "evidence/audit_ledger.md"
 PHASES = "Contracts/phases.md"
 EVIDENCE_FILES = (DIFFLOG, DIFFLOG_ALT, TEST_RUNS_LATEST, TEST_RUNS, LEDGER)
 NOT_GOVERNED = "no Forge governance folder"
+STATUS_PASS = re.compile(r"^Status:\s*PASS\b")
 
 
 def detect(paths: Iterable[str], governance_dir: str = "Forge") -> str | None:
@@ -72,3 +74,15 @@ def load_difflog(ctx: AuditContext) -> tuple[str, DiffLog] | None:
 
 def first_line(text: str) -> str:
     return text.split("\n", 1)[0].rstrip("\r")
+
+
+def test_runs_problem(ctx: AuditContext) -> str | None:
+    """Why test_runs_latest.md does not show a passing run, or None when it does (A3 and A8)."""
+    text = ctx.text(ctx.gpath(TEST_RUNS_LATEST))
+    if text is None:
+        return "test_runs_latest.md missing"
+    line = first_line(text)
+    if not STATUS_PASS.match(line):
+        shown = line if len(line) <= 120 else line[:117] + "..."
+        return f"test_runs_latest.md line 1 is '{shown}', expected 'Status: PASS'"
+    return None

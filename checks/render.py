@@ -1,0 +1,151 @@
+"""Presenting an `AuditReport`: console frame, JSON, Markdown (the Check Run's summary).
+
+All functions here are pure functions of the report. File paths, details and
+finding messages come from the audited repository and are untrusted: the
+Markdown escapes them so they cannot add links, mentions, HTML or table cells.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from checks.model import AuditReport, CheckResult, Finding, Outcome
+from checks.source import EMPTY_TREE, WORKING_TREE
+
+CONSOLE_LABEL_WIDTH = 26
+"""The label column of the console frame (`W3 Physics route coverage:` is 26 wide)."""
+MAX_FINDINGS_SHOWN = 20
+OPT_IN = (
+    "This repository has no Forge governance folder, so only A2, A9 and W1 ran. "
+    "Add `Forge/Contracts/` or `Forge/evidence/` to opt in to the governance checks."
+)
+_EMOJI: dict[Outcome, str] = {
+    "pass": "✅ pass",
+    "fail": "❌ fail",
+    "warn": "⚠️ warning",
+    "skip": "⏭️ skipped",
+    "error": "💥 error",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def console(report: AuditReport) -> str:
+    """The original's frame: `=== AUDIT SCRIPT RESULT ===` … `=== END AUDIT SCRIPT RESULT ===`."""
+    lines = [
+        "=== AUDIT SCRIPT RESULT ===",
+        f"Timestamp: {report.timestamp}",
+        f"Phase: {report.phase}",
+        f"Claimed files: {', '.join(report.claimed_files) if report.claimed_files else '(none)'}",
+        f"Change: {_short(report.base)}...{_short(report.head)} ({report.files} files)",
+    ]
+    lines.extend(f"Configuration error: {error}" for error in report.config_errors)
+    lines.append("")
+    for result in report.results:
+        label = f"{result.code} {result.name}:"
+        lines.append(f"{label:<{CONSOLE_LABEL_WIDTH}} {result.outcome.upper()} -- {result.detail}")
+        if result.outcome in ("fail", "warn", "error"):
+            shown = result.findings[:MAX_FINDINGS_SHOWN]
+            lines.extend(f"    {_where(f)}: {f.message}" for f in shown)
+            if len(result.findings) > len(shown):
+                lines.append(f"    … and {len(result.findings) - len(shown)} more")
+    lines.append(f"Overall: {report.overall.upper()}")
+    lines.append("=== END AUDIT SCRIPT RESULT ===")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: AuditReport) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def title(report: AuditReport) -> str:
+    """The Check Run title: `2 of 12 checks failed: A1, A7 · 1 warning`, or `All checks passed`."""
+    failed = [r.code for r in report.results if r.outcome in ("fail", "error")]
+    warnings = sum(1 for r in report.results if r.outcome == "warn")
+    warning_text = f"{warnings} warning{'s' if warnings != 1 else ''}"
+    if failed:
+        text = f"{len(failed)} of {len(report.results)} checks failed: {', '.join(failed)}"
+        return f"{text} · {warning_text}" if warnings else text
+    if warnings:
+        return f"No check failed · {warning_text}"
+    return "All checks passed"
+
+
+def summary_markdown(report: AuditReport) -> str:
+    """The table of all twelve checks, with notes above it when the audit needs them."""
+    lines = [f"**ForgeGuard audit: {report.overall.upper()}** · {escape(title(report))}", ""]
+    change = f"`{_short(report.base)}...{_short(report.head)}` ({report.files} files)"
+    lines.append(f"Change: {change} · Phase: {escape(report.phase)}")
+    lines.append("")
+    if not report.governed:
+        lines.extend([f"> {OPT_IN}", ""])
+    if report.config_errors:
+        lines.append("Configuration errors in `.github/forgeguard.yml` (the defaults apply to these keys):")
+        lines.extend(f"- {escape(error)}" for error in report.config_errors)
+        lines.append("")
+    lines.append("| Check | Name | Severity | Outcome | Detail |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    for r in report.results:
+        detail = escape(_cut(r.detail, 300))
+        lines.append(f"| {r.code} | {escape(r.name)} | {r.severity} | {_EMOJI[r.outcome]} | {detail} |")
+    return "\n".join(lines) + "\n"
+
+
+def details_markdown(report: AuditReport) -> str:
+    """Details of every failing, erroring or warning check: its detail and findings."""
+    sections: list[str] = []
+    for r in report.results:
+        if r.outcome not in ("fail", "warn", "error"):
+            continue
+        sections.append(_details(r))
+    if not sections:
+        return "Nothing to report: no check failed or warned.\n"
+    return "\n".join(sections)
+
+
+def markdown(report: AuditReport) -> str:
+    """The Check Run summary followed by the details (what `--format markdown` prints)."""
+    return summary_markdown(report) + "\n" + details_markdown(report)
+
+
+def escape(text: str) -> str:
+    """Untrusted text made inert in Markdown: no HTML, links, emphasis, cells or mentions."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u200b")
+
+
+def _details(result: CheckResult) -> str:
+    lines = [
+        f"### {result.code} {escape(result.name)}: {_EMOJI[result.outcome]}",
+        "",
+        escape(result.detail),
+        "",
+    ]
+    shown = result.findings[:50]
+    for finding in shown:
+        lines.append(f"- {escape(_where(finding))} ({finding.level}): {escape(finding.message)}")
+    if len(result.findings) > len(shown):
+        lines.append(f"- … and {len(result.findings) - len(shown)} more findings")
+    if shown:
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _where(finding: Finding) -> str:
+    if finding.start_line is None:
+        return finding.path
+    return f"{finding.path}:{finding.start_line}"
+
+
+def _short(rev: str) -> str:
+    if rev == WORKING_TREE:
+        return "working tree"
+    if rev == EMPTY_TREE:
+        return "empty tree"
+    return rev[:7]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
