@@ -9,6 +9,7 @@ included) becomes that check's `error`, and the others still run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ import pathspec
 from checks import governance
 from checks.config import AuditConfig
 from checks.context import AnalysisCache, AuditContext, Verdict
+from checks.difflog import DiffLog
 from checks.model import AuditReport, CheckResult
 from checks.registry import CHECKS, CheckModule, CheckSpec
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, Snapshot, Source
@@ -67,10 +69,11 @@ def run_audit(
             wanted.update(module.wants(ctx))
         except Exception as exc:
             load_errors[spec.code] = _one_line(exc, spec)
-    head.prefetch(sorted(wanted))
+    # Prefetching is a hint: when it fails, each check reads (and reports) for itself.
+    with contextlib.suppress(Exception):
+        head.prefetch(sorted(wanted))
 
-    loaded = governance.load_difflog(ctx) if ctx.governed else None
-    difflog = loaded[1] if loaded else None
+    difflog = _difflog(ctx)
     if diff_log_base and not change.working_tree and difflog is not None and difflog.base_head:
         ctx.scope_change = _scope_change(source, difflog.base_head, change.head, ignore)
 
@@ -116,6 +119,20 @@ def _result(
     elif severity == "blocking" and spec.code.startswith("W") and outcome == "warn":
         outcome = "fail"
     return CheckResult(spec.code, spec.name, severity, outcome, verdict.detail, list(verdict.findings))
+
+
+def _difflog(ctx: AuditContext) -> DiffLog | None:
+    """The diff log for the scope change and the phase; None when absent or unreadable.
+
+    A diff log that cannot be read is reported by the checks that need it, not here.
+    """
+    if not ctx.governed:
+        return None
+    try:
+        loaded = governance.load_difflog(ctx)
+    except Exception:
+        return None
+    return loaded[1] if loaded else None
 
 
 def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:

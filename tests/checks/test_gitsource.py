@@ -1,0 +1,244 @@
+"""GitSource on real repositories: snapshots, changes, history, the working tree."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from checks.gitsource import GitError, GitSource, git_blob_id
+from checks.source import EMPTY_TREE, WORKING_TREE
+from tests.fixtures.gitrepo import GitRepo
+
+
+def test_snapshot_lists_regular_files_with_sizes_and_blob_ids(git_repo: GitRepo) -> None:
+    git_repo.commit({"a.txt": "hello\n", "sub/b.py": "x = 1\n"})
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot("HEAD")
+        assert sorted(snap.paths()) == ["a.txt", "sub/b.py"]
+        assert snap.size("a.txt") == 6
+        assert snap.blob_id("a.txt") == git_repo.git("hash-object", "a.txt")
+        assert snap.read("sub/b.py") == b"x = 1\n"
+
+
+def test_snapshot_answers_none_for_a_missing_file(git_repo: GitRepo) -> None:
+    git_repo.commit({"a.txt": "a\n"})
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot("HEAD")
+        assert snap.read("nope.txt") is None
+        assert snap.exists("nope.txt") is False
+        assert snap.size("nope.txt") is None
+
+
+def test_symlinks_are_not_files_of_a_snapshot(git_repo: GitRepo) -> None:
+    git_repo.write({"real.txt": "content\n"})
+    os.symlink("real.txt", git_repo.path / "link.txt")
+    os.symlink("loop-b", git_repo.path / "loop-a")
+    os.symlink("loop-a", git_repo.path / "loop-b")
+    git_repo.commit()
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot("HEAD")
+        assert list(snap.paths()) == ["real.txt"]
+        assert snap.read("link.txt") is None
+        work = source.snapshot(WORKING_TREE)
+        assert list(work.paths()) == ["real.txt"]
+        assert work.read("loop-a") is None
+
+
+def test_reading_many_files_spawns_only_the_listing_and_one_reader(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.commit({f"f{i}.txt": f"file {i}\n" for i in range(60)})
+    spawned: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    class CountingPopen(real_popen):  # type: ignore[type-arg, misc, valid-type]
+        def __init__(self, args: list[str], *rest: object, **kwargs: object) -> None:
+            spawned.append(list(args))
+            super().__init__(args, *rest, **kwargs)
+
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot(git_repo.head())
+        monkeypatch.setattr(subprocess, "Popen", CountingPopen)
+        paths = list(snap.paths())
+        snap.prefetch(paths)
+        contents = [snap.read(p) for p in paths]
+    assert contents == [f"file {p[1:-4]}\n".encode() for p in paths]
+    commands = [" ".join(a for a in args if not a.startswith("core.") and a != "-c") for args in spawned]
+    assert len(spawned) == 2, commands
+    assert any("ls-tree" in c for c in commands)
+    assert any("cat-file --batch" in c for c in commands)
+
+
+def test_prefetched_contents_match_each_file(git_repo: GitRepo) -> None:
+    files = {f"dir {i}/é{i}.txt": f"body {i}\n" * (i + 1) for i in range(20)}
+    git_repo.commit(files)
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot("HEAD")
+        snap.prefetch(files)
+        assert {p: (snap.read(p) or b"").decode() for p in files} == files
+
+
+def test_change_lists_statuses_and_added_lines_with_head_line_numbers(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"keep.py": "a\nb\nc\n", "gone.py": "x\n"})
+    git_repo.remove("gone.py")
+    head = git_repo.commit({"keep.py": "a\nNEW\nb\nc\nLAST\n", "new.py": "one\ntwo\n"})
+    with GitSource(git_repo.path) as source:
+        change = source.change(base, head)
+    by_path = {f.path: f for f in change.files}
+    assert {p: f.status for p, f in by_path.items()} == {
+        "keep.py": "modified", "gone.py": "removed", "new.py": "added",
+    }
+    assert list(by_path["keep.py"].added_lines) == [(2, "NEW"), (5, "LAST")]
+    assert list(by_path["new.py"].added_lines) == [(1, "one"), (2, "two")]
+    assert change.base == base and change.head == head
+
+
+def test_change_detects_a_rename_with_its_previous_path_and_similarity(git_repo: GitRepo) -> None:
+    body = "".join(f"line {i}\n" for i in range(30))
+    base = git_repo.commit({"old_name.py": body})
+    git_repo.git("mv", "old_name.py", "new_name.py")
+    head = git_repo.commit({"new_name.py": body + "one more\n"})
+    with GitSource(git_repo.path) as source:
+        (changed,) = source.change(base, head).files
+    assert changed.status == "renamed"
+    assert changed.previous_path == "old_name.py"
+    assert changed.path == "new_name.py"
+    assert changed.similarity is not None and 50 <= changed.similarity < 100
+    assert list(changed.added_lines) == [(31, "one more")]
+
+
+def test_change_detects_a_copy(git_repo: GitRepo) -> None:
+    body = "".join(f"line {i}\n" for i in range(30))
+    base = git_repo.commit({"src.py": body})
+    head = git_repo.commit({"src.py": body + "changed\n", "copy.py": body})
+    with GitSource(git_repo.path) as source:
+        files = {f.path: f for f in source.change(base, head).files}
+    assert files["copy.py"].status == "copied"
+    assert files["copy.py"].previous_path == "src.py"
+
+
+def test_binary_files_are_flagged_and_have_no_added_lines(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"a.txt": "a\n"})
+    head = git_repo.commit({"image.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00binary\xff\xfe"})
+    with GitSource(git_repo.path) as source:
+        (changed,) = source.change(base, head).files
+    assert changed.binary is True
+    assert list(changed.added_lines) == []
+
+
+def test_paths_with_spaces_quotes_and_non_ascii_come_back_exactly(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"a.txt": "a\n"})
+    names = ["dir with space/file name.py", "ünïcødé/naïve.py", 'quote"and\\back.txt', "tab\there.txt"]
+    head = git_repo.commit(dict.fromkeys(names, "content\n"))
+    with GitSource(git_repo.path) as source:
+        change = source.change(base, head)
+        snap = source.snapshot(head)
+        assert sorted(change.paths()) == sorted(names)
+        assert all(list(f.added_lines) == [(1, "content")] for f in change.files)
+        assert all(snap.read(name) == b"content\n" for name in names)
+
+
+def test_change_is_three_dot_from_the_merge_base(git_repo: GitRepo) -> None:
+    git_repo.commit({"base.txt": "base\n"})
+    git_repo.git("checkout", "-q", "-b", "feature")
+    feature = git_repo.commit({"feature.txt": "f\n"})
+    git_repo.git("checkout", "-q", "main")
+    main = git_repo.commit({"main-only.txt": "m\n"})
+    with GitSource(git_repo.path) as source:
+        change = source.change(main, feature)
+    assert change.paths() == ["feature.txt"]
+    assert change.merge_base != main
+
+
+def test_empty_tree_base_makes_every_file_added(git_repo: GitRepo) -> None:
+    git_repo.commit({"a.txt": "a\n", "b/c.txt": "c\n"})
+    head = git_repo.commit({"d.txt": "d\n"})
+    with GitSource(git_repo.path) as source:
+        change = source.change(EMPTY_TREE, head)
+    assert sorted(change.paths()) == ["a.txt", "b/c.txt", "d.txt"]
+    assert {f.status for f in change.files} == {"added"}
+
+
+def test_working_tree_change_holds_staged_and_unstaged_but_not_untracked(git_repo: GitRepo) -> None:
+    git_repo.commit({"staged.txt": "s\n", "unstaged.txt": "u\n"})
+    git_repo.write({"staged.txt": "s2\n", "unstaged.txt": "u2\n", "untracked.txt": "x\n", "added.txt": "n\n"})
+    git_repo.git("add", "staged.txt", "added.txt")
+    with GitSource(git_repo.path) as source:
+        change = source.working_tree_change()
+        snap = source.snapshot(WORKING_TREE)
+        assert change.working_tree is True
+        assert sorted(change.paths()) == ["added.txt", "staged.txt", "unstaged.txt"]
+        assert snap.read("unstaged.txt") == b"u2\n"
+        assert snap.read("untracked.txt") is None
+        assert snap.blob_id("unstaged.txt") == git_blob_id(b"u2\n")
+
+
+def test_working_tree_mode_only_change_is_a_change(git_repo: GitRepo) -> None:
+    git_repo.commit({"run.sh": "echo hi\n"})
+    (git_repo.path / "run.sh").chmod(0o755)
+    with GitSource(git_repo.path) as source:
+        change = source.working_tree_change()
+    assert [(f.path, f.status) for f in change.files] == [("run.sh", "modified")]
+
+
+def test_commits_between_lists_commits_oldest_first_with_their_paths(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"a.txt": "a\n"})
+    first = git_repo.commit({"b.txt": "b\n", "c d.txt": "c\n"}, message="first\n\nbody")
+    second = git_repo.commit({"a.txt": "a2\n"}, message="second")
+    with GitSource(git_repo.path) as source:
+        commits = source.commits_between(base, second)
+    assert [(c.sha, c.paths) for c in commits] == [(first, ("b.txt", "c d.txt")), (second, ("a.txt",))]
+    assert commits[0].message == "first\n\nbody"
+
+
+def test_commits_between_the_empty_tree_and_head_is_the_whole_history(git_repo: GitRepo) -> None:
+    first = git_repo.commit({"a.txt": "a\n"})
+    second = git_repo.commit({"b.txt": "b\n"})
+    with GitSource(git_repo.path) as source:
+        assert [c.sha for c in source.commits_between(EMPTY_TREE, second)] == [first, second]
+
+
+def test_is_ancestor_and_resolve(git_repo: GitRepo) -> None:
+    first = git_repo.commit({"a.txt": "a\n"})
+    second = git_repo.commit({"b.txt": "b\n"})
+    with GitSource(git_repo.path) as source:
+        assert source.is_ancestor(first, second) is True
+        assert source.is_ancestor(second, first) is False
+        assert source.resolve(first[:10]) == first
+        assert source.resolve("no-such-branch") is None
+        assert source.resolve("--output=/tmp/x") is None
+        assert source.resolve(EMPTY_TREE) == EMPTY_TREE
+
+
+def test_a_folder_that_is_not_a_repository_is_a_git_error(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(GitError, match="not a git repository"):
+        GitSource(tmp_path)
+
+
+def test_snapshot_of_an_unknown_revision_is_a_git_error(git_repo: GitRepo) -> None:
+    git_repo.commit({"a.txt": "a\n"})
+    with GitSource(git_repo.path) as source, pytest.raises(GitError, match="unknown commit 'nope'"):
+        source.snapshot("nope")
+
+
+def test_a_fifty_megabyte_file_is_listed_read_and_diffed(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"a.txt": "a\n"})
+    big = b"\x00" * (50 * 1024 * 1024)
+    head = git_repo.commit({"big.bin": big})
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot(head)
+        assert snap.size("big.bin") == len(big)
+        assert snap.read("big.bin") == big
+        (changed,) = source.change(base, head).files
+        assert changed.binary is True
+
+
+def test_crlf_added_lines_lose_the_carriage_return(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"a.txt": "a\n"})
+    head = git_repo.commit({"win.txt": b"one\r\ntwo\r\n"})
+    with GitSource(git_repo.path) as source:
+        (changed,) = source.change(base, head).files
+    assert list(changed.added_lines) == [(1, "one"), (2, "two")]
