@@ -54,7 +54,7 @@ def test_reading_many_files_spawns_only_the_listing_and_one_reader(
     spawned: list[list[str]] = []
     real_popen = subprocess.Popen
 
-    class CountingPopen(real_popen):  # type: ignore[type-arg, misc, valid-type]
+    class CountingPopen(real_popen):  # type: ignore[misc, valid-type]
         def __init__(self, args: list[str], *rest: object, **kwargs: object) -> None:
             spawned.append(list(args))
             super().__init__(args, *rest, **kwargs)
