@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
+from checks import render
 from checks.config import AuditConfig
 from checks.model import AuditReport, CheckResult, Finding
 from forgeguard_app.checkruns import decide
@@ -136,7 +137,6 @@ class RunView:
 
     audit_url: str
     config: AuditConfig | None = None
-    config_errors: list[str] = field(default_factory=list)
     left_out_annotations: int = 0
 
 
@@ -161,13 +161,12 @@ def _short(sha: str) -> str:
 
 
 def _context(report: AuditReport, view: RunView) -> dict[str, Any]:
-    errors = list(dict.fromkeys([*view.config_errors, *report.config_errors]))
     return {
         "report": report,
         "rows": [_row(r) for r in report.results],
         "governed": report.governed,
         "governance_dir": (view.config.governance_dir if view.config else "Forge") or "Forge",
-        "config_errors": errors,
+        "config_errors": report.config_errors,
         "base": _short(report.base),
         "head": _short(report.head),
         "files": report.files,
@@ -179,8 +178,10 @@ def _context(report: AuditReport, view: RunView) -> dict[str, Any]:
 
 
 def render_summary(report: AuditReport, view: RunView) -> str:
-    """The table of all twelve checks, the opt-in note and configuration errors; cut to 65,535 bytes."""
-    text = _ENV.get_template("summary.md.j2").render(_context(report, view))
+    """The engine's Markdown summary (what `--format markdown` prints first: the table of all twelve
+    checks, the opt-in note, configuration errors) and a link to the audit; cut to 65,535 bytes."""
+    context = {**_context(report, view), "engine_summary": Trusted(render.summary_markdown(report))}
+    text = _ENV.get_template("summary.md.j2").render(context)
     return truncate_utf8(text, MAX_OUTPUT_BYTES, cut_note(view.audit_url))
 
 
@@ -254,7 +255,7 @@ def _updates(
 def summary_run(report: AuditReport, view: RunView, completed_at: str) -> RunPayloads:
     """The one `ForgeGuard` run of the default `report: summary` mode."""
     found, left_out = collect_annotations(report.results)
-    view = RunView(view.audit_url, view.config, view.config_errors, left_out)
+    view = RunView(view.audit_url, view.config, left_out)
     return RunPayloads(
         name=decide.check_run_name(None),
         conclusion=decide.conclusion(report),
@@ -274,7 +275,7 @@ def per_check_runs(report: AuditReport, view: RunView, completed_at: str) -> lis
     runs = []
     for result in report.results:
         found, left_out = collect_annotations([result])
-        check_view = RunView(view.audit_url, view.config, view.config_errors, left_out)
+        check_view = RunView(view.audit_url, view.config, left_out)
         conclusion = decide.check_conclusion(result)
         runs.append(
             RunPayloads(

@@ -1,0 +1,79 @@
+"""What an audit reads from GitHub besides the change: the repository configuration; and the per-file cache.
+
+The configuration comes from the default branch (the contents API without a
+`ref`), so a pull request cannot change how it is judged. The analysis cache
+keeps per-file results (imports, parsed manifests) by git blob id across
+audits in this process: a file that did not change is not analysed twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import gidgethub
+
+from checks.config import AuditConfig
+from checks.config_file import CONFIG_PATH, parse_config
+
+if TYPE_CHECKING:
+    from forgeguard_app.github.client import InstallationAPI
+
+
+def config_from_contents(data: object) -> AuditConfig:
+    """The configuration in a contents-API answer (base64 JSON, or the raw text)."""
+    if isinstance(data, str):
+        return parse_config(data)
+    if isinstance(data, dict) and data.get("type", "file") == "file" and isinstance(data.get("content"), str):
+        if data.get("encoding", "base64") == "base64":
+            return parse_config(base64.b64decode(data["content"]))
+        return parse_config(data["content"])
+    config = AuditConfig()
+    config.errors.append(f"{CONFIG_PATH} is not a file; the defaults apply")
+    return config
+
+
+async def read_config(api: InstallationAPI, owner: str, repo: str) -> AuditConfig:
+    """`.github/forgeguard.yml` of the default branch; the defaults when there is none."""
+    try:
+        data = await api.getitem(
+            "/repos/{owner}/{repo}/contents/{path}",
+            {"owner": owner, "repo": repo, "path": CONFIG_PATH},
+        )
+    except gidgethub.BadRequest as exc:
+        if exc.status_code == 404:
+            return AuditConfig()
+        raise
+    return config_from_contents(data)
+
+
+class MemoryCache:
+    """A bounded, thread-safe `checks.context.AnalysisCache` keyed by (kind, blob id)."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, blob_id: str) -> object | None:
+        with self._lock:
+            value = self._items.get((kind, blob_id))
+            if value is not None:
+                self._items.move_to_end((kind, blob_id))
+            return value
+
+    def put(self, kind: str, blob_id: str, value: object) -> None:
+        with self._lock:
+            self._items[(kind, blob_id)] = value
+            self._items.move_to_end((kind, blob_id))
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+ANALYSIS_CACHE = MemoryCache()
+"""Shared by every audit of this process."""

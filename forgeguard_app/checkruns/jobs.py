@@ -1,0 +1,341 @@
+"""The `audit` job: check runs created in progress, the change audited, results stored, runs completed.
+
+A webhook handler (or `/forge audit`) only calls `enqueue_audit`; this job does
+the work. It never leaves a check run `in_progress`: a failure on the final
+attempt completes every open run `neutral` with a sentence saying why and how
+to re-run, a retried attempt reuses the runs it created, and
+`complete_stuck_audits` (run by the watchdog) closes runs whose job vanished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import gidgethub
+
+from checks.config import CHECK_CODES, AuditConfig
+from checks.engine import run_audit
+from checks.model import AuditReport
+from checks.source import Source
+from forgeguard_app.checkruns import decide, fetch, store
+from forgeguard_app.checkruns import report as rp
+from forgeguard_app.checkruns.decide import AuditRequest, Reason
+from forgeguard_app.jobs import JobContext, enqueue, handler
+from forgeguard_app.settings import Settings
+
+if TYPE_CHECKING:
+    from forgeguard_app.github.client import InstallationAPI
+
+log = logging.getLogger(__name__)
+
+AUDIT_JOB = "audit"
+MAX_ATTEMPTS = 4
+STUCK_AFTER = timedelta(minutes=15)
+"""An audit still in progress after this long has lost its job: the watchdog completes its runs."""
+SWEEP_EVERY = 60.0
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def audit_url(settings: Settings, audit_id: int) -> str:
+    """The check run's details_url: the audit on ForgeGuard's status page."""
+    return f"{settings.public_url.rstrip('/')}/audits/{audit_id}"
+
+
+# --- queueing -----------------------------------------------------------------------------
+
+
+async def resolve_request(
+    conn: store.Executor, request: AuditRequest, check_run_id: int | None = None
+) -> AuditRequest:
+    """Fill in what a re-run or a fork's check suite does not say: the pull request and its base."""
+    if request.base is not None:
+        return request
+    if check_run_id is not None:
+        previous = await store.audit_for_check_run(conn, check_run_id)
+        if previous is not None and previous.base is not None:
+            return dataclasses.replace(
+                request,
+                base=previous.base,
+                pull_number=request.pull_number if request.pull_number is not None else previous.pull_number,
+                default_branch=request.default_branch or previous.default_branch,
+            )
+    known = await store.pull_request_for_head(
+        conn, request.owner, request.repo, request.head_sha, request.pull_number
+    )
+    if known is not None:
+        return dataclasses.replace(request, base=known.base_sha, pull_number=known.pull_number)
+    return request
+
+
+async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | None = None) -> int | None:
+    """Store the audit and queue its job in the caller's transaction; None when it is a duplicate."""
+    request = await resolve_request(conn, request, check_run_id)
+    audit_id = await store.create_audit(conn, request)
+    if audit_id is None:
+        return None
+    await enqueue(conn, AUDIT_JOB, {"audit_id": audit_id}, order_key=request.order_key)
+    return audit_id
+
+
+async def enqueue_audit(
+    conn: Any,
+    *,
+    installation_id: int,
+    owner: str,
+    repo: str,
+    head_sha: str,
+    base_sha: str | None,
+    pull_number: int | None,
+    reason: Reason,
+    default_branch: str | None = None,
+) -> int | None:
+    """Queue an audit of `head_sha` (e.g. `/forge audit` in a pull request); the audit's id.
+
+    With `base_sha` None the pull request's base (from the pull request events
+    ForgeGuard saw) or else the default branch is used. Commands and re-runs
+    are never deduplicated; automatic reasons are (None when already queued).
+    """
+    request = AuditRequest(
+        installation_id=installation_id,
+        owner=owner,
+        repo=repo,
+        head_sha=head_sha,
+        base=base_sha,
+        pull_number=pull_number,
+        reason=reason,
+        default_branch=default_branch,
+    )
+    return await enqueue_request(conn, request)
+
+
+# --- the job ------------------------------------------------------------------------------
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A sentence for the check run saying why the audit could not finish (never a token or a traceback)."""
+    if isinstance(exc, gidgethub.RateLimitExceeded):
+        return "GitHub's API rate limit for this installation was used up."
+    if isinstance(exc, gidgethub.GitHubBroken):
+        return f"GitHub kept answering {int(exc.status_code)} (a server error) after several retries."
+    if isinstance(exc, gidgethub.BadRequest):
+        status = int(exc.status_code)
+        if status == 401:
+            return "GitHub refused the installation's credentials (401), even with a fresh token."
+        if status in (403, 429):
+            return f"GitHub refused the requests ({status}): a rate limit or a missing permission."
+        if status == 404:
+            return (
+                "GitHub could not find the commits to compare (404); the branch may have been force-pushed."
+            )
+        return f"GitHub answered {status} to a request the audit needed."
+    if isinstance(exc, gidgethub.GitHubException):
+        return "GitHub could not be reached after several retries."
+    if isinstance(exc, TimeoutError):
+        return "The audit took too long."
+    return f"ForgeGuard hit an internal error ({type(exc).__name__})."
+
+
+def audit_change(source: Source, base: str, head: str, config: AuditConfig) -> AuditReport:
+    """The engine on `base...head` (run in a worker thread: the source's reads block)."""
+    change = source.change(base, head)
+    return run_audit(source, change, config, full=False, cache=fetch.ANALYSIS_CACHE)
+
+
+def _github_source(api: InstallationAPI, owner: str, repo: str) -> Source:
+    from forgeguard_app.github.source import GitHubSource
+
+    source: Source = GitHubSource(api, owner, repo, asyncio.get_running_loop())
+    return source
+
+
+@dataclasses.dataclass
+class AuditRun:
+    """One attempt at one audit: everything the job does, with the I/O in plain methods."""
+
+    db: Any
+    api: InstallationAPI
+    settings: Settings
+    row: store.AuditRow
+
+    @property
+    def url(self) -> str:
+        return audit_url(self.settings, self.row.id)
+
+    def _path(self, suffix: str = "") -> str:
+        return f"/repos/{self.row.owner}/{self.row.repo}/check-runs{suffix}"
+
+    async def create_runs(self, names: list[str]) -> dict[str, int]:
+        """The runs, created `in_progress` (each stored at once, so a retry reuses them)."""
+        runs = await store.check_runs_of(self.db.pool, self.row.id)
+        for name in names:
+            if name in runs:
+                continue
+            body = rp.in_progress_create(name, self.row.head_sha, self.url, str(self.row.id), utc_now())
+            created = await self.api.post(self._path(), data=body)
+            runs[name] = int(created["id"])
+            await store.add_check_run(self.db.pool, self.row.id, name, runs[name])
+        return runs
+
+    async def base(self) -> str:
+        default = self.row.default_branch or await store.known_default_branch(
+            self.db.pool, self.row.owner, self.row.repo
+        )
+        known = await store.pull_request_for_head(
+            self.db.pool, self.row.owner, self.row.repo, self.row.head_sha, self.row.pull_number
+        )
+        base = decide.fallback_base(self.row.base, known, None, default)
+        if base is None:
+            raise LookupError("no base to compare with: the default branch is not known")
+        return base
+
+    async def run(self) -> None:
+        calls_before = self.api.calls
+        await store.start_audit(self.db.pool, self.row.id)
+        config = await fetch.read_config(self.api, self.row.owner, self.row.repo)
+        names = rp.run_names(config, CHECK_CODES)
+        runs = await self.create_runs(names)
+        base = await self.base()
+        source = _github_source(self.api, self.row.owner, self.row.repo)
+        report = await asyncio.to_thread(audit_change, source, base, self.row.head_sha, config)
+
+        view = rp.RunView(self.url, config)
+        now = utc_now()
+        if config.report == "per-check":
+            payloads = rp.per_check_runs(report, view, now)
+        else:
+            payloads = [rp.summary_run(report, view, now)]
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            await store.save_report(conn, self.row.id, report, report_mode=config.report)
+
+        open_runs = await store.open_check_runs_of(self.db.pool, self.row.id)
+        for run in payloads:
+            run_id = open_runs.get(run.name)
+            if run_id is None:
+                if run.name in runs:
+                    continue  # completed by an earlier attempt
+                run_id = (await self.create_runs([run.name]))[run.name]
+            for update in run.updates:
+                await self.api.patch(self._path(f"/{run_id}"), data=update)
+            await store.complete_check_run(self.db.pool, self.row.id, run.name, run.conclusion)
+
+        await store.finish_audit(
+            self.db.pool,
+            self.row.id,
+            conclusion=decide.conclusion(report),
+            title=decide.title(report),
+            api_calls=self.api.calls - calls_before,
+        )
+        log.info(
+            "audit %s of %s@%s: %s (%s), %d API calls",
+            self.row.id,
+            self.row.full_name,
+            self.row.head_sha[:12],
+            decide.conclusion(report),
+            decide.title(report),
+            self.api.calls - calls_before,
+        )
+
+    async def give_up(self, reason: str) -> None:
+        """Complete every open run `neutral`, saying why; create one if the audit never got that far."""
+        view = rp.RunView(self.url)
+        update = rp.failure_update(reason, view, utc_now())
+        runs = await store.check_runs_of(self.db.pool, self.row.id)
+        open_runs = await store.open_check_runs_of(self.db.pool, self.row.id)
+        if not runs:
+            body = {"name": decide.CHECK_RUN_NAME, "head_sha": self.row.head_sha, "details_url": self.url}
+            body["external_id"] = str(self.row.id)
+            created = await self.api.post(self._path(), data={**body, **update})
+            await store.add_check_run(self.db.pool, self.row.id, decide.CHECK_RUN_NAME, int(created["id"]))
+            await store.complete_check_run(self.db.pool, self.row.id, decide.CHECK_RUN_NAME, "neutral")
+        for name, run_id in open_runs.items():
+            await self.api.patch(self._path(f"/{run_id}"), data=update)
+            await store.complete_check_run(self.db.pool, self.row.id, name, "neutral")
+        await store.finish_audit(
+            self.db.pool,
+            self.row.id,
+            conclusion="neutral",
+            title=update["output"]["title"],
+            api_calls=None,
+            error=reason,
+        )
+
+
+_last_sweep = 0.0
+
+
+@handler(
+    AUDIT_JOB, max_attempts=MAX_ATTEMPTS, retry_delay=timedelta(seconds=2), max_delay=timedelta(seconds=60)
+)
+async def audit_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Run one audit; on the final failed attempt, complete its runs neutral, then fail the job."""
+    audit_id = int(payload["audit_id"])
+    row = await store.load_audit(ctx.db.pool, audit_id)
+    if row is None or row.status == "completed":
+        return
+    if ctx.github is None:
+        raise RuntimeError("GitHub credentials are not configured (setup mode)")
+    await _maybe_sweep(ctx)
+    attempt: AuditRun | None = None
+    try:
+        api = await ctx.github.installation_api(row.installation_id)
+        attempt = AuditRun(ctx.db, api, ctx.settings, row)
+        await attempt.run()
+    except Exception as exc:
+        reason = failure_reason(exc)
+        await store.record_error(ctx.db.pool, audit_id, f"attempt {ctx.attempt}: {reason}")
+        if ctx.final_attempt and attempt is not None:
+            log.warning("audit %s: giving up after %d attempts: %s", audit_id, ctx.attempt, reason)
+            await attempt.give_up(reason + f" ForgeGuard tried {ctx.attempt} times.")
+        raise
+
+
+async def complete_stuck_audits(
+    db: Any, github: Any, settings: Settings, older_than: timedelta = STUCK_AFTER
+) -> int:
+    """Complete, `neutral`, the runs of audits in progress for longer than `older_than`; how many."""
+    stuck = await store.stuck_audits(db.pool, older_than.total_seconds())
+    done = 0
+    for row in stuck:
+        runs = await store.check_runs_of(db.pool, row.id)
+        if row.status == "queued" and not runs:
+            continue  # nothing shows on GitHub yet; its job will still run
+        minutes = int(older_than.total_seconds() // 60)
+        reason = f"The audit did not finish within {minutes} minutes (its worker may have stopped)."
+        try:
+            api = await github.installation_api(row.installation_id)
+            await AuditRun(db, api, settings, row).give_up(reason)
+            done += 1
+        except Exception as exc:
+            log.warning("watchdog: could not complete audit %s: %s", row.id, failure_reason(exc))
+    return done
+
+
+async def _maybe_sweep(ctx: JobContext) -> None:
+    """At most once a minute per process, the job itself runs the watchdog."""
+    global _last_sweep
+    now = time.monotonic()
+    if now - _last_sweep < SWEEP_EVERY:
+        return
+    _last_sweep = now
+    try:
+        await complete_stuck_audits(ctx.db, ctx.github, ctx.settings)
+    except Exception:
+        log.exception("watchdog sweep failed")
+
+
+async def watchdog(db: Any, github: Any, settings: Settings, every: float = 300.0) -> None:
+    """Forever: complete stuck audits now (startup) and every `every` seconds."""
+    while True:
+        try:
+            await complete_stuck_audits(db, github, settings)
+        except Exception:
+            log.exception("watchdog sweep failed")
+        await asyncio.sleep(every)

@@ -1,0 +1,68 @@
+"""Webhook handlers for audits: they only decide and enqueue an `audit` job; the job does the work.
+
+Handlers follow `forgeguard_app.events`: `async def on_x(event, ctx)` with
+`ctx` an `EventContext` (the delivery job's context: `db`, `settings`, …).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gidgethub import routing, sansio
+
+from forgeguard_app.checkruns import decide, store
+from forgeguard_app.checkruns.decide import AuditRequest
+from forgeguard_app.checkruns.jobs import enqueue_request
+
+log = logging.getLogger(__name__)
+
+router = routing.Router()
+
+
+async def _enqueue(ctx: Any, request: AuditRequest | None, check_run_id: int | None = None) -> int | None:
+    if request is None:
+        return None
+    async with ctx.db.pool.acquire() as conn, conn.transaction():
+        audit_id = await enqueue_request(conn, request, check_run_id)
+    if audit_id is None:
+        log.info("audit of %s@%s already queued", request.full_name, request.head_sha[:12])
+    else:
+        log.info(
+            "queued audit %s of %s@%s (%s)",
+            audit_id,
+            request.full_name,
+            request.head_sha[:12],
+            request.reason,
+        )
+    return audit_id
+
+
+@router.register("push")
+async def on_push(event: sansio.Event, ctx: Any) -> None:
+    """A branch push: `before...after` (a new branch against the default branch)."""
+    await _enqueue(ctx, decide.from_push(event.data))
+
+
+@router.register("pull_request")
+async def on_pull_request(event: sansio.Event, ctx: Any) -> None:
+    """Every pull request event refreshes the head → pull request table; four actions audit."""
+    head = decide.pull_request_head(event.data)
+    if head is not None and event.data.get("action") != "closed":
+        async with ctx.db.pool.acquire() as conn:
+            await store.record_pull_request_head(conn, head)
+    await _enqueue(ctx, decide.from_pull_request(event.data))
+
+
+@router.register("check_suite")
+async def on_check_suite(event: sansio.Event, ctx: Any) -> None:
+    """requested: the push's audit (deduplicated with it); rerequested: audit again."""
+    await _enqueue(ctx, decide.from_check_suite(event.data))
+
+
+@router.register("check_run")
+async def on_check_run(event: sansio.Event, ctx: Any) -> None:
+    """ "Re-run" on a ForgeGuard run, or its "Re-run audit" button: audit again with the same base."""
+    run = event.data.get("check_run") or {}
+    run_id = run.get("id") if isinstance(run.get("id"), int) else None
+    await _enqueue(ctx, decide.from_check_run(event.data), run_id)
