@@ -108,6 +108,8 @@ def _checks(config: AuditConfig, name: str, value: object) -> None:
             )
             continue
         for option, option_value in setting.items():
+            if option_value is False:
+                option_value = "off"  # YAML 1.1 reads an unquoted `off` as false
             if option != "severity":
                 config.errors.append(
                     f"{name}: checks.{code}.{option} is not a setting (only severity); ignored"
