@@ -1,0 +1,1 @@
+"""The project intake: sections and schemas, the questionnaire, state store, memory, contracts."""
