@@ -1,0 +1,43 @@
+"""Which files of a change or of head a check looks at, and simple facts about file content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pathspec
+
+from checks.context import AuditContext
+
+BINARY_SNIFF = 8000
+"""Like git, a file with a NUL byte in its first 8000 bytes is binary."""
+
+
+def is_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_SNIFF]
+
+
+def _ignore(ctx: AuditContext) -> pathspec.GitIgnoreSpec | None:
+    patterns = [p for p in ctx.config.paths_ignore if isinstance(p, str)]
+    if not patterns:
+        return None
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(patterns)
+    except Exception:
+        # a bad pattern is reported by the engine; here it only means nothing extra is ignored
+        return None
+
+
+def head_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:
+    """Every path at head that `keep` accepts, minus `paths_ignore` (for `--full`)."""
+    ignore = _ignore(ctx)
+    return [p for p in ctx.head.paths() if keep(p) and (ignore is None or not ignore.match_file(p))]
+
+
+def changed_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:
+    """Paths added or modified by the change (renamed and copied files included: they have new content)."""
+    return [f.path for f in ctx.change.files if f.status != "removed" and keep(f.path)]
+
+
+def selected_paths(ctx: AuditContext, keep: Callable[[str], bool], *, every: bool | None = None) -> list[str]:
+    """The changed paths, or with `--full` (or `every`) every path at head, that `keep` accepts."""
+    return head_paths(ctx, keep) if (ctx.full if every is None else every) else changed_paths(ctx, keep)
