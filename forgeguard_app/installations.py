@@ -1,0 +1,169 @@
+"""Where the app is installed: installation and installation_repositories events kept in tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from gidgethub.routing import Router
+from gidgethub.sansio import Event
+
+if TYPE_CHECKING:
+    from forgeguard_app.events import EventContext
+
+router = Router()
+
+
+@dataclass(frozen=True)
+class InstallationState:
+    """What the tables say about one installation."""
+
+    repository_selection: str | None
+    suspended: bool
+    deleted: bool
+
+
+def repository_covered(installation: InstallationState | None, repository_active: bool | None) -> bool:
+    """Whether a delivery for a repository of this installation should be acted on.
+
+    An installation not seen yet is taken on trust (its `installation.created` may
+    still be on its way); a deleted or suspended one is not; a repository the
+    app lost access to is not; with `selected` repositories only those listed count.
+    """
+    if installation is None:
+        return True
+    if installation.deleted or installation.suspended:
+        return False
+    if repository_active is not None:
+        return repository_active
+    return installation.repository_selection != "selected"
+
+
+async def is_installed(conn: asyncpg.Connection, installation_id: int, repo_id: int | None) -> bool:
+    """Whether the app may act on `repo_id` through `installation_id`; records an unknown installation."""
+    row = await conn.fetchrow(
+        """
+        SELECT i.repository_selection, i.suspended_at IS NOT NULL AS suspended,
+               i.deleted_at IS NOT NULL AS deleted, r.active
+        FROM installations i
+        LEFT JOIN installation_repositories r ON r.installation_id = i.id AND r.repository_id = $2
+        WHERE i.id = $1
+        """,
+        installation_id,
+        repo_id,
+    )
+    if row is None:
+        await conn.execute(
+            "INSERT INTO installations (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", installation_id
+        )
+        return True
+    state = InstallationState(row["repository_selection"], row["suspended"], row["deleted"])
+    return repository_covered(state, None if repo_id is None else row["active"])
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    """GitHub sends installation times as epoch seconds or ISO 8601."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+async def upsert_installation(conn: asyncpg.Connection, installation: Mapping[str, Any]) -> None:
+    account = installation.get("account") or {}
+    await conn.execute(
+        """
+        INSERT INTO installations (id, account_login, account_id, account_type, repository_selection,
+                                   permissions, suspended_at, deleted_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, NULL, now())
+        ON CONFLICT (id) DO UPDATE SET
+            account_login = coalesce(excluded.account_login, installations.account_login),
+            account_id = coalesce(excluded.account_id, installations.account_id),
+            account_type = coalesce(excluded.account_type, installations.account_type),
+            repository_selection = coalesce(excluded.repository_selection,
+                                            installations.repository_selection),
+            permissions = coalesce(excluded.permissions, installations.permissions),
+            suspended_at = excluded.suspended_at,
+            deleted_at = NULL,
+            updated_at = now()
+        """,
+        int(installation["id"]),
+        account.get("login"),
+        account.get("id"),
+        account.get("type"),
+        installation.get("repository_selection"),
+        json.dumps(installation["permissions"]) if installation.get("permissions") is not None else None,
+        _timestamp(installation.get("suspended_at")),
+    )
+
+
+async def set_repositories(
+    conn: asyncpg.Connection, installation_id: int, repositories: Iterable[Mapping[str, Any]], *, active: bool
+) -> None:
+    rows = [(installation_id, int(r["id"]), str(r["full_name"]), active) for r in repositories]
+    if not rows:
+        return
+    await conn.executemany(
+        """
+        INSERT INTO installation_repositories (installation_id, repository_id, full_name, active, updated_at)
+        VALUES ($1, $2, $3, $4, now())
+        ON CONFLICT (installation_id, repository_id)
+        DO UPDATE SET full_name = excluded.full_name, active = excluded.active, updated_at = now()
+        """,
+        rows,
+    )
+
+
+@router.register("installation", action="created")
+@router.register("installation", action="unsuspend")
+@router.register("installation", action="new_permissions_accepted")
+async def on_installation_present(event: Event, ctx: EventContext) -> None:
+    installation = dict(event.data["installation"])
+    if event.data["action"] == "unsuspend":
+        installation["suspended_at"] = None
+    async with ctx.db.pool.acquire() as conn, conn.transaction():
+        await upsert_installation(conn, installation)
+        if event.data["action"] == "created":
+            await set_repositories(
+                conn, int(installation["id"]), event.data.get("repositories") or [], active=True
+            )
+
+
+@router.register("installation", action="suspend")
+async def on_installation_suspended(event: Event, ctx: EventContext) -> None:
+    installation = dict(event.data["installation"])
+    installation["suspended_at"] = installation.get("suspended_at") or dt.datetime.now(dt.UTC).isoformat()
+    async with ctx.db.pool.acquire() as conn, conn.transaction():
+        await upsert_installation(conn, installation)
+
+
+@router.register("installation", action="deleted")
+async def on_installation_deleted(event: Event, ctx: EventContext) -> None:
+    installation_id = int(event.data["installation"]["id"])
+    async with ctx.db.pool.acquire() as conn, conn.transaction():
+        await upsert_installation(conn, event.data["installation"])
+        await conn.execute("UPDATE installations SET deleted_at = now() WHERE id = $1", installation_id)
+        await conn.execute(
+            "UPDATE installation_repositories SET active = false, updated_at = now()"
+            " WHERE installation_id = $1",
+            installation_id,
+        )
+
+
+@router.register("installation_repositories")
+async def on_installation_repositories(event: Event, ctx: EventContext) -> None:
+    installation = dict(event.data["installation"])
+    if event.data.get("repository_selection"):
+        installation["repository_selection"] = event.data["repository_selection"]
+    installation_id = int(installation["id"])
+    async with ctx.db.pool.acquire() as conn, conn.transaction():
+        await upsert_installation(conn, installation)
+        await set_repositories(conn, installation_id, event.data.get("repositories_added") or [], active=True)
+        await set_repositories(
+            conn, installation_id, event.data.get("repositories_removed") or [], active=False
+        )

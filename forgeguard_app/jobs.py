@@ -1,0 +1,386 @@
+"""Background jobs: a handler registry, enqueueing inside the caller's transaction, and the worker.
+
+pgqueuer carries the dispatch (picking with SKIP LOCKED, heartbeats so a job
+of a dead worker is picked again, delayed re-queueing for retries). The app's
+own `jobs` table is the record (status, attempts, last error) and does the
+ordering: a job whose `order_key` has an unfinished earlier job is stored
+`blocked` and only handed to pgqueuer when that job finishes, both decisions
+taken under a transaction-scoped advisory lock on the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from pgqueuer.errors import RetryRequested
+from pgqueuer.models import Job
+from pgqueuer.qm import QueueManager
+from pgqueuer.queries import Queries
+
+from forgeguard_app.logs import job_id_var
+
+if TYPE_CHECKING:
+    from forgeguard_app.db import Database
+    from forgeguard_app.github.client import GitHubApp
+    from forgeguard_app.llm import LLM
+    from forgeguard_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WAITING_STATUSES = ("blocked", "queued", "retrying")
+FINISHED_STATUSES = ("succeeded", "failed")
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_RETRY_DELAY = timedelta(seconds=10)
+DEFAULT_MAX_DELAY = timedelta(minutes=15)
+ERROR_LIMIT = 4000
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobContext:
+    """What a job handler gets besides its payload."""
+
+    db: Database
+    settings: Settings
+    github: GitHubApp | None
+    llm: LLM | None
+    job_id: int
+    attempt: int
+    max_attempts: int
+
+    @property
+    def final_attempt(self) -> bool:
+        """True when a failure now is final (no retry follows)."""
+        return self.attempt >= self.max_attempts
+
+
+JobFunc = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A registered kind of job and its retry policy."""
+
+    kind: str
+    func: JobFunc
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_delay: timedelta = DEFAULT_RETRY_DELAY
+    max_delay: timedelta = DEFAULT_MAX_DELAY
+
+
+REGISTRY: dict[str, JobSpec] = {}
+
+
+def handler(
+    kind: str,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_delay: timedelta = DEFAULT_RETRY_DELAY,
+    max_delay: timedelta = DEFAULT_MAX_DELAY,
+) -> Callable[[JobFunc], JobFunc]:
+    """Register `async def run(ctx: JobContext, payload: dict) -> None` for jobs of `kind`."""
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+
+    def register(func: JobFunc) -> JobFunc:
+        existing = REGISTRY.get(kind)
+        if existing is not None and existing.func.__qualname__ != func.__qualname__:
+            raise ValueError(f"job kind {kind!r} already has a handler: {existing.func.__qualname__}")
+        REGISTRY[kind] = JobSpec(kind, func, max_attempts, retry_delay, max_delay)
+        return func
+
+    return register
+
+
+def backoff_delay(attempt: int, base: timedelta, cap: timedelta) -> timedelta:
+    """The wait after failed attempt number `attempt` (1-based): base, 2×base, 4×base, … up to cap."""
+    return min(cap, base * (1 << max(0, attempt - 1)))
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the record: the exception type and message, cut to a bounded size."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
+
+
+async def _order_lock(conn: asyncpg.Connection, order_key: str) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", order_key)
+
+
+async def _dispatch(conn: asyncpg.Connection, kind: str, job_id: int) -> None:
+    await Queries.from_asyncpg_connection(conn).enqueue(kind, str(job_id).encode())
+
+
+async def enqueue(
+    conn: asyncpg.Connection, kind: str, payload: Mapping[str, Any], *, order_key: str | None = None
+) -> int:
+    """Queue a job on `conn`, inside its open transaction when there is one; returns the job id.
+
+    With an `order_key`, the job runs after every job queued earlier with that key
+    has finished (succeeded or finally failed), and never beside one of them.
+    """
+    if not conn.is_in_transaction():
+        async with conn.transaction():
+            return await enqueue(conn, kind, payload, order_key=order_key)
+    if order_key is not None:
+        await _order_lock(conn, order_key)
+    row = await conn.fetchrow(
+        """
+        INSERT INTO jobs (kind, payload, order_key, status)
+        VALUES ($1, $2::text::jsonb, $3::text,
+                CASE WHEN $3::text IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM jobs
+                    WHERE order_key = $3::text AND status NOT IN ('succeeded', 'failed'))
+                THEN 'blocked' ELSE 'queued' END)
+        RETURNING id, status
+        """,
+        kind,
+        json.dumps(payload),
+        order_key,
+    )
+    assert row is not None
+    if row["status"] == "queued":
+        await _dispatch(conn, kind, row["id"])
+    return int(row["id"])
+
+
+async def waiting_count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """Jobs not yet running: blocked behind their order key, queued, or waiting to retry."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM jobs WHERE status = ANY($1::text[])", list(WAITING_STATUSES)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StartedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    order_key: str | None
+    attempt: int
+
+
+async def start_attempt(pool: asyncpg.Pool, job_id: int, worker: str) -> StartedJob | None:
+    """Mark the job running and open an attempt; None when it already finished (a stale pick)."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            """
+            UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now()
+            WHERE id = $1 AND status NOT IN ('succeeded', 'failed')
+            RETURNING kind, payload::text AS payload, order_key, attempts
+            """,
+            job_id,
+        )
+        if row is None:
+            return None
+        # An attempt still open here belonged to a worker that died mid-job.
+        await conn.execute(
+            """
+            UPDATE job_attempts SET outcome = 'failed', finished_at = now(),
+                   error = 'the worker running it stopped'
+            WHERE job_id = $1 AND outcome = 'running'
+            """,
+            job_id,
+        )
+        await conn.execute(
+            """
+            INSERT INTO job_attempts (job_id, attempt, worker, outcome) VALUES ($1, $2, $3, 'running')
+            ON CONFLICT (job_id, attempt)
+            DO UPDATE SET worker = excluded.worker, outcome = 'running', started_at = now()
+            """,
+            job_id,
+            row["attempts"],
+            worker,
+        )
+    return StartedJob(job_id, row["kind"], json.loads(row["payload"]), row["order_key"], row["attempts"])
+
+
+async def record_retry(pool: asyncpg.Pool, job: StartedJob, error: str) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE jobs SET status = 'retrying', last_error = $2 WHERE id = $1", job.id, error
+        )
+        await conn.execute(
+            "UPDATE job_attempts SET outcome = 'retry', finished_at = now(), error = $3"
+            " WHERE job_id = $1 AND attempt = $2",
+            job.id,
+            job.attempt,
+            error,
+        )
+
+
+async def finish(pool: asyncpg.Pool, job: StartedJob, status: str, error: str | None) -> None:
+    """Record the final outcome and hand the next job with the same order key to the queue."""
+    assert status in FINISHED_STATUSES
+    async with pool.acquire() as conn, conn.transaction():
+        if job.order_key is not None:
+            await _order_lock(conn, job.order_key)
+        await conn.execute(
+            "UPDATE jobs SET status = $2, finished_at = now(), last_error = coalesce($3, last_error)"
+            " WHERE id = $1",
+            job.id,
+            status,
+            error,
+        )
+        await conn.execute(
+            "UPDATE job_attempts SET outcome = $3, finished_at = now(), error = $4"
+            " WHERE job_id = $1 AND attempt = $2",
+            job.id,
+            job.attempt,
+            status,
+            error,
+        )
+        if job.order_key is not None:
+            await release_next(conn, job.order_key)
+
+
+async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
+    """Queue the oldest blocked job of `order_key` if nothing older is unfinished; its id."""
+    row = await conn.fetchrow(
+        """
+        UPDATE jobs SET status = 'queued'
+        WHERE id = (SELECT id FROM jobs
+                    WHERE order_key = $1 AND status NOT IN ('succeeded', 'failed')
+                    ORDER BY id LIMIT 1)
+          AND status = 'blocked'
+        RETURNING id, kind
+        """,
+        order_key,
+    )
+    if row is None:
+        return None
+    await _dispatch(conn, row["kind"], row["id"])
+    return int(row["id"])
+
+
+@dataclass
+class Worker:
+    """Runs registered jobs from the shared queue, up to `concurrency` at a time in this process."""
+
+    db: Database
+    settings: Settings
+    concurrency: int = 4
+    github: GitHubApp | None = None
+    llm: LLM | None = None
+    heartbeat_timeout: timedelta = timedelta(seconds=30)
+    dequeue_timeout: timedelta = timedelta(seconds=5)
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    registry: Mapping[str, JobSpec] = field(default_factory=lambda: REGISTRY)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("a worker runs at least one job at a time")
+        self._qm: QueueManager | None = None
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the jobs in hand, take no more."""
+        self._stopping.set()
+        if self._qm is not None:
+            self._qm.shutdown.set()
+
+    async def run(self) -> None:
+        """Work until stop()."""
+        qm = QueueManager(Queries.from_asyncpg_pool(self.db.pool))
+        for kind in sorted(self.registry):
+            qm.entrypoint(kind, accepts_context=False, on_failure="hold")(self._entrypoint)
+        self._qm = qm
+        if self._stopping.is_set():
+            return
+        log.info(
+            "worker %s: %d at a time, kinds %s", self.name, self.concurrency, ", ".join(sorted(self.registry))
+        )
+        # pgqueuer caps a worker's picked jobs at max_concurrent_tasks and wants it ≥ 2 × batch size.
+        batch_size = max(1, self.concurrency // 2)
+        await qm.run(
+            dequeue_timeout=self.dequeue_timeout,
+            batch_size=batch_size,
+            max_concurrent_tasks=max(self.concurrency, 2 * batch_size),
+            heartbeat_timeout=self.heartbeat_timeout,
+        )
+
+    async def _entrypoint(self, job: Job) -> None:
+        assert job.payload is not None
+        await self.execute(int(job.payload))
+
+    async def execute(self, job_id: int) -> None:
+        """One attempt of job `job_id`: run the handler, then record success, a retry or the failure."""
+        token = job_id_var.set(job_id)
+        try:
+            await self._execute(job_id)
+        finally:
+            job_id_var.reset(token)
+
+    async def _execute(self, job_id: int) -> None:
+        pool = self.db.pool
+        job = await start_attempt(pool, job_id, self.name)
+        if job is None:
+            return
+        spec = self.registry.get(job.kind)
+        if spec is None:
+            await finish(pool, job, "failed", f"no handler for job kind {job.kind!r}")
+            log.error("job %s: no handler for kind %r", job_id, job.kind)
+            return
+        if job.attempt > spec.max_attempts:
+            # Only a worker dying mid-job gets here: each death costs an attempt.
+            await finish(pool, job, "failed", f"gave up after {spec.max_attempts} attempts")
+            log.error("job %s (%s): gave up after %d attempts", job_id, job.kind, spec.max_attempts)
+            return
+        ctx = JobContext(
+            db=self.db,
+            settings=self.settings,
+            github=self.github,
+            llm=self.llm,
+            job_id=job_id,
+            attempt=job.attempt,
+            max_attempts=spec.max_attempts,
+        )
+        try:
+            await spec.func(ctx, job.payload)
+        except Exception as exc:
+            error = describe_error(exc)
+            if job.attempt < spec.max_attempts:
+                delay = backoff_delay(job.attempt, spec.retry_delay, spec.max_delay)
+                log.warning(
+                    "job %s (%s) attempt %d failed, retrying in %ss: %s",
+                    job_id,
+                    job.kind,
+                    job.attempt,
+                    delay.total_seconds(),
+                    error,
+                )
+                await record_retry(pool, job, error)
+                raise RetryRequested(delay=delay, reason=error) from exc
+            log.exception("job %s (%s) failed after %d attempts", job_id, job.kind, job.attempt)
+            await finish(pool, job, "failed", error)
+            return
+        await finish(pool, job, "succeeded", None)
+
+
+def current_job_id() -> int | None:
+    """The id of the job this task runs, for log lines."""
+    return job_id_var.get()
+
+
+__all__ = [
+    "REGISTRY",
+    "JobContext",
+    "JobSpec",
+    "Worker",
+    "backoff_delay",
+    "current_job_id",
+    "enqueue",
+    "handler",
+    "waiting_count",
+]

@@ -1,0 +1,182 @@
+"""Jobs: retries with backoff, final failures recorded, per-key ordering across two workers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from forgeguard_app.db import Database
+from forgeguard_app.jobs import JobContext, JobSpec, Worker, backoff_delay, enqueue, waiting_count
+from forgeguard_app.settings import Settings
+
+SETTINGS = Settings.from_mapping({})
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.05)
+
+
+async def job_status(db: Database, job_id: int) -> str:
+    return str(await db.pool.fetchval("SELECT status FROM jobs WHERE id = $1", job_id))
+
+
+async def all_finished(db: Database) -> bool:
+    return not await db.pool.fetchval("SELECT count(*) FROM jobs WHERE status NOT IN ('succeeded', 'failed')")
+
+
+class Workers:
+    """Workers running in this process until the test ends."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.running: list[tuple[Worker, asyncio.Task[None]]] = []
+
+    def start(self, registry: dict[str, JobSpec], concurrency: int = 4, **options: Any) -> Worker:
+        worker = Worker(
+            self.db,
+            SETTINGS,
+            concurrency=concurrency,
+            registry=registry,
+            dequeue_timeout=timedelta(seconds=1),
+            **options,
+        )
+        self.running.append((worker, asyncio.create_task(worker.run())))
+        return worker
+
+    async def stop(self) -> None:
+        for worker, _ in self.running:
+            worker.stop()
+        for _, task in self.running:
+            await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def workers(db: Database) -> AsyncIterator[Workers]:
+    running = Workers(db)
+    yield running
+    await running.stop()
+
+
+def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
+    base, cap = timedelta(seconds=10), timedelta(seconds=60)
+    assert [backoff_delay(n, base, cap).total_seconds() for n in range(1, 6)] == [10, 20, 40, 60, 60]
+
+
+async def test_a_failing_job_is_retried_with_growing_delays_until_it_succeeds(
+    db: Database, workers: Workers
+) -> None:
+    starts: list[float] = []
+
+    async def flaky(ctx: JobContext, payload: dict[str, Any]) -> None:
+        starts.append(time.monotonic())
+        if ctx.attempt < 3:
+            raise RuntimeError(f"attempt {ctx.attempt} fails")
+
+    spec = JobSpec("flaky", flaky, max_attempts=5, retry_delay=timedelta(seconds=0.3))
+    workers.start({"flaky": spec})
+    async with db.pool.acquire() as conn:
+        job_id = await enqueue(conn, "flaky", {"n": 1})
+    await wait_until(lambda: all_finished(db))
+
+    row = await db.pool.fetchrow("SELECT status, attempts, last_error FROM jobs WHERE id = $1", job_id)
+    assert (row["status"], row["attempts"]) == ("succeeded", 3)
+    outcomes = await db.pool.fetch(
+        "SELECT outcome, error FROM job_attempts WHERE job_id = $1 ORDER BY attempt", job_id
+    )
+    assert [r["outcome"] for r in outcomes] == ["retry", "retry", "succeeded"]
+    assert outcomes[0]["error"] == "RuntimeError: attempt 1 fails"
+    assert starts[1] - starts[0] >= 0.3
+    assert starts[2] - starts[1] >= 0.6
+
+
+async def test_a_job_failing_every_attempt_is_recorded_failed_with_its_error(
+    db: Database, workers: Workers
+) -> None:
+    async def broken(ctx: JobContext, payload: dict[str, Any]) -> None:
+        raise ValueError(f"cannot handle {payload['thing']}")
+
+    workers.start({"broken": JobSpec("broken", broken, max_attempts=2, retry_delay=timedelta(seconds=0.1))})
+    async with db.pool.acquire() as conn:
+        job_id = await enqueue(conn, "broken", {"thing": "widget"})
+    await wait_until(lambda: all_finished(db))
+
+    row = await db.pool.fetchrow("SELECT status, attempts, last_error FROM jobs WHERE id = $1", job_id)
+    assert (row["status"], row["attempts"], row["last_error"]) == (
+        "failed",
+        2,
+        "ValueError: cannot handle widget",
+    )
+
+
+async def test_jobs_sharing_an_order_key_run_one_at_a_time_in_queue_order_across_two_workers(
+    db: Database, workers: Workers
+) -> None:
+    ran: list[tuple[str, int]] = []
+    active: dict[str, int] = {}
+    most_at_once: dict[str, int] = {}
+
+    async def step(ctx: JobContext, payload: dict[str, Any]) -> None:
+        key = payload["key"]
+        active[key] = active.get(key, 0) + 1
+        most_at_once[key] = max(most_at_once.get(key, 0), active[key])
+        await asyncio.sleep(0.02 * (payload["n"] % 3))
+        ran.append((key, payload["n"]))
+        active[key] -= 1
+
+    registry = {"step": JobSpec("step", step)}
+    workers.start(registry, concurrency=4)
+    workers.start(registry, concurrency=4)
+    async with db.pool.acquire() as conn:
+        for n in range(12):
+            for key in ("repo:1:ref:main", "repo:2:ref:main"):
+                await enqueue(conn, "step", {"key": key, "n": n}, order_key=key)
+    await wait_until(lambda: all_finished(db))
+
+    for key in ("repo:1:ref:main", "repo:2:ref:main"):
+        assert [n for k, n in ran if k == key] == list(range(12))
+        assert most_at_once[key] == 1
+
+
+async def test_jobs_with_different_order_keys_run_side_by_side(db: Database, workers: Workers) -> None:
+    both_running = asyncio.Event()
+    started: set[str] = set()
+
+    async def meet(ctx: JobContext, payload: dict[str, Any]) -> None:
+        started.add(payload["key"])
+        if len(started) == 2:
+            both_running.set()
+        await asyncio.wait_for(both_running.wait(), 10)
+
+    workers.start({"meet": JobSpec("meet", meet, max_attempts=1)})
+    async with db.pool.acquire() as conn:
+        first = await enqueue(conn, "meet", {"key": "a"}, order_key="a")
+        second = await enqueue(conn, "meet", {"key": "b"}, order_key="b")
+    await wait_until(lambda: all_finished(db))
+    assert [await job_status(db, first), await job_status(db, second)] == ["succeeded", "succeeded"]
+
+
+async def test_a_job_queued_behind_its_key_waits_blocked_and_counts_as_waiting(db: Database) -> None:
+    async with db.pool.acquire() as conn:
+        first = await enqueue(conn, "step", {}, order_key="pr:7")
+        second = await enqueue(conn, "step", {}, order_key="pr:7")
+        assert [await job_status(db, first), await job_status(db, second)] == ["queued", "blocked"]
+        assert await waiting_count(conn) == 2
+
+
+async def test_a_job_enqueued_in_a_rolled_back_transaction_is_not_queued(db: Database) -> None:
+    async with db.pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await enqueue(conn, "step", {})
+        await transaction.rollback()
+        assert await waiting_count(conn) == 0
+        assert await conn.fetchval("SELECT count(*) FROM pgqueuer") == 0
