@@ -6,6 +6,7 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures.gitrepo",
+    "tests.fixtures.github",
     "tests.fixtures.anthropic",
     "tests.fixtures.db",
 ]

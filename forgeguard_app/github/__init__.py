@@ -1,0 +1,1 @@
+"""GitHub access for the app: app JWTs, installation tokens, the REST/GraphQL client, the engine's Source."""
