@@ -28,18 +28,18 @@ def _lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").split("\n")
 
 
-def rewritten_line(base: str, head: str) -> tuple[int, str, str] | None:
-    """Where head stops continuing base: (line number, base line, head line), or None."""
+def rewritten_line(base: str, head: str) -> tuple[int, str, str | None] | None:
+    """Where head stops continuing base: (line number, base line, head line or None), or None."""
     old = base.replace("\r\n", "\n").rstrip("\n")
     new = head.replace("\r\n", "\n")
-    if new == old or new.startswith(old + "\n") or not old:
+    if not old or new.rstrip("\n") == old or new.startswith(old + "\n"):
         return None
     old_lines, new_lines = _lines(old), _lines(new)
     for number, old_line in enumerate(old_lines, start=1):
-        new_line = new_lines[number - 1] if number <= len(new_lines) else ""
+        new_line = new_lines[number - 1] if number <= len(new_lines) else None
         if old_line != new_line:
             return number, old_line, new_line
-    return len(old_lines), old_lines[-1], ""
+    return None
 
 
 def iteration_problems(text: str) -> list[tuple[int, str]]:
@@ -79,7 +79,8 @@ def run(ctx: AuditContext) -> Verdict:
             number, old, new = differs
             return Verdict(
                 "warn",
-                f"audit_ledger.md was rewritten: line {number} was {_quote(old)}, now {_quote(new)}",
+                f"audit_ledger.md was rewritten: line {number} was {_quote(old)}, "
+                f"now {'removed' if new is None else _quote(new)}",
                 [Finding(path, "an earlier ledger line was changed; the ledger is append-only",
                          level="warning", start_line=number)],
             )
