@@ -1,0 +1,150 @@
+"""W1 No secrets in diff: gitleaks' rules over the added lines of the change.
+
+Each file's added lines are scanned as one fragment. Lock, minified, binary
+and large files are skipped; findings in test files are notices. A value is
+only ever shown redacted, in messages and in the cache alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from checks.context import AuditContext, Verdict
+from checks.model import Finding, Level
+from checks.secrets_rules import RuleSet, default_rules, redact
+from checks.source import ChangedFile
+
+CODE = "W1"
+NAME = "No secrets in diff"
+
+MAX_BYTES = 1024 * 1024
+CACHE_KIND = "w1-secrets/1"
+ALLOW_MARKER = re.compile(r"forgeguard:\s*allow-secret\b")
+LOCK_FILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "deno.lock",
+    "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "Gemfile.lock", "composer.lock",
+    "go.sum", "packages.lock.json", "flake.lock", "mix.lock", "pubspec.lock", "Podfile.lock",
+})
+_MINIFIED = re.compile(r"[.-]min\.(?:js|mjs|cjs|css)$|\.(?:js|css)\.map$")
+_TEST_FILE = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|testing|spec|specs|fixtures)/"
+    r"|(?:^|/)test_[^/]*\.py$|_test\.(?:py|go|rb|exs?)$|(?:^|/)conftest\.py$"
+    r"|\.(?:test|spec)\.(?:[cm]?[jt]sx?)$|_spec\.rb$|Tests?\.(?:java|kt|cs|swift)$"
+)
+SHOW = 3
+
+
+def is_test_file(path: str) -> bool:
+    return bool(_TEST_FILE.search(path))
+
+
+def skip_reason(path: str, changed: ChangedFile, size: int | None) -> str | None:
+    """Why a file's added lines are not scanned, or None."""
+    name = path.rsplit("/", 1)[-1]
+    if name in LOCK_FILES or name.endswith(".lock"):
+        return "lock file"
+    if _MINIFIED.search(name):
+        return "minified"
+    if changed.binary:
+        return "binary"
+    if size is not None and size > MAX_BYTES:
+        return "over 1 MB"
+    if any(len(text) > 5000 for _, text in changed.added_lines[:50]):
+        return "minified"
+    return None
+
+
+def wants(ctx: AuditContext) -> Iterable[str]:
+    # W1 reads only the change's added lines, never a file of head
+    return ()
+
+
+def _scan_file(rules: RuleSet, changed: ChangedFile) -> list[tuple[str, int, str]]:
+    """(rule, line at head, redacted value) for each secret in the file's added lines."""
+    lines = list(changed.added_lines)
+    text = "\n".join(t for _, t in lines)
+    out: list[tuple[str, int, str]] = []
+    for match in rules.scan(changed.path, text):
+        number, line_text = lines[match.line]
+        if ALLOW_MARKER.search(line_text):
+            continue
+        out.append((match.rule, number, redact(match.secret)))
+    return out
+
+
+def _cached(value: object) -> list[tuple[str, int, str]] | None:
+    if not isinstance(value, list):
+        return None
+    out: list[tuple[str, int, str]] = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3):
+            return None
+        rule, line, shown = item
+        if not (isinstance(rule, str) and isinstance(line, int) and isinstance(shown, str)):
+            return None
+        out.append((rule, line, shown))
+    return out
+
+
+def _file_findings(ctx: AuditContext, rules: RuleSet, changed: ChangedFile) -> list[tuple[str, int, str]]:
+    # A wholly added file's findings depend only on its path and content: cacheable by blob.
+    blob = ctx.head.blob_id(changed.path) if changed.status == "added" and ctx.cache is not None else None
+    kind = f"{CACHE_KIND}:{rules.digest}:{changed.path}"
+    if blob is not None and ctx.cache is not None:
+        hit = _cached(ctx.cache.get(kind, blob))
+        if hit is not None:
+            return hit
+    found = _scan_file(rules, changed)
+    if blob is not None and ctx.cache is not None:
+        ctx.cache.put(kind, blob, [list(f) for f in found])
+    return found
+
+
+def run(ctx: AuditContext) -> Verdict:
+    rules = default_rules()
+    findings: list[Finding] = []
+    skipped: dict[str, int] = {}
+    scanned_files = 0
+    scanned_lines = 0
+    for changed in ctx.change.files:
+        if changed.status == "removed":
+            continue
+        path = changed.path
+        if changed.status in ("added", "copied", "renamed"):
+            for rule_id in rules.path_rules(path):
+                message = f"[{rule_id}] {path}: a file of a kind that holds private keys"
+                findings.append(Finding(path, message))
+        reason = skip_reason(path, changed, ctx.head.size(path))
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        if not changed.added_lines or rules.path_allowed(path):
+            continue
+        scanned_files += 1
+        scanned_lines += len(changed.added_lines)
+        level: Level = "notice" if is_test_file(path) else "failure"
+        for rule_id, line, shown in _file_findings(ctx, rules, changed):
+            message = f"[{rule_id}] {path}:{line} looks like a secret: {shown}"
+            findings.append(Finding(path, message, level, line, line))
+
+    notes: list[str] = []
+    if skipped:
+        notes.append("Skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) + ".")
+    if rules.problems:
+        problems = "; ".join(rules.problems[:SHOW])
+        notes.append(f"{len(rules.problems)} rule(s) could not be loaded: {problems}.")
+    note = (" " + " ".join(notes)) if notes else ""
+    real = [f for f in findings if f.level != "notice"]
+    if real:
+        shown = "; ".join(f.message for f in real[:SHOW])
+        more = f" and {len(real) - SHOW} more" if len(real) > SHOW else ""
+        detail = f"{len(real)} possible secret(s) in added lines: {shown}{more}.{note}"
+        return Verdict("warn", detail, findings)
+    tests = len(findings)
+    in_tests = f" {tests} in test files, reported as notices." if tests else ""
+    return Verdict(
+        "pass",
+        f"No secrets in {scanned_lines} added line(s) of {scanned_files} file(s).{in_tests}{note}",
+        findings,
+    )
