@@ -1,4 +1,4 @@
-"""The GitHub side of commands against the fake GitHub: Git Data commits, reading back, progress, permission."""
+"""The GitHub side of commands on the fake GitHub: Git Data commits, reading back, progress, permission."""
 
 from __future__ import annotations
 
