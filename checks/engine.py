@@ -105,7 +105,7 @@ def _result(
     reason = _skip_reason(spec, ctx)
     if reason is not None:
         return CheckResult(spec.code, spec.name, severity, "skip", reason)
-    if module is None:
+    if load_error is not None or module is None:
         return CheckResult(spec.code, spec.name, severity, "error", load_error or "the check did not load")
     try:
         verdict = module.run(ctx)
