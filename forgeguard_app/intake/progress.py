@@ -14,7 +14,7 @@ from forgeguard_app.intake.state import IntakeState
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[1] / "templates"
 INLINE_LIMIT = 600
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+!|~{}])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 
 def md(text: Any, limit: int = INLINE_LIMIT) -> str:
