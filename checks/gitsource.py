@@ -402,7 +402,9 @@ class GitSource:
 
 
 def _path(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
+    # A name that is not UTF-8 gets U+FFFD: every path must be printable text in a
+    # report, and git's objects are still found through the listing's blob ids.
+    return raw.decode("utf-8", "replace")
 
 
 def _parse_raw(raw: bytes) -> list[tuple[Status, int | None, str, str]]:

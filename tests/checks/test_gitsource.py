@@ -242,3 +242,13 @@ def test_crlf_added_lines_lose_the_carriage_return(git_repo: GitRepo) -> None:
     with GitSource(git_repo.path) as source:
         (changed,) = source.change(base, head).files
     assert list(changed.added_lines) == [(1, "one"), (2, "two")]
+
+
+def test_a_file_name_that_is_not_utf8_is_listed_as_printable_text_and_still_read(git_repo: GitRepo) -> None:
+    (git_repo.path / "bad\udcffname.txt").write_bytes(b"x\n")
+    git_repo.commit()
+    with GitSource(git_repo.path) as source:
+        (changed,) = source.change(EMPTY_TREE, "HEAD").files
+        assert changed.path == "bad\ufffdname.txt"
+        assert changed.path.encode("utf-8")
+        assert source.snapshot("HEAD").read(changed.path) == b"x\n"
