@@ -358,7 +358,8 @@ class GitHubApp:
             raise ValueError("GitHubApp needs GITHUB_APP_ID (or GITHUB_CLIENT_ID) and GITHUB_PRIVATE_KEY")
         self.jwt = AppJWT(self.settings.private_key, self.settings.jwt_issuer)
         self.tokens = TokenCache(self._mint, margin=self.token_margin)
-        self._etags: dict[int, LRUCache[tuple[str, str], _Cached]] = {}
+        # per installation, the most recently used installations only (each cache bounded in bytes)
+        self._etags: LRUCache[int, LRUCache[tuple[str, str], _Cached]] = LRUCache(maxsize=64)
 
     def __repr__(self) -> str:
         return f"GitHubApp(api_url={self.settings.api_url!r}, issuer={self.settings.jwt_issuer!r})"
