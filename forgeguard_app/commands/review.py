@@ -1,0 +1,163 @@
+"""Review commands on a contracts pull request: `revise`, `approve`, `reject`.
+
+Each reads the contracts from the branch as it is now, so edits people push
+there are what a revision starts from and what an approval approves. Replies
+go in the pull request; the intake issue is told of approvals and rejections.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gidgethub.abc import GitHubAPI
+
+from forgeguard_app.commands import contracts_pr, gitdata, progress, store
+from forgeguard_app.commands.store import ContractsPull
+from forgeguard_app.intake.contracts import ContractsInvalid, revise_contracts
+from forgeguard_app.intake.phases import phases_problems
+from forgeguard_app.llm.accounting import CallContext
+from forgeguard_app.llm.client import LLM, LLMError, LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a review command did: success or not, and the text to show."""
+
+    ok: bool
+    text: str
+
+
+def closed_reply(pull: ContractsPull) -> str | None:
+    """Why a decided pull request takes no more review commands (None when it is open)."""
+    if pull.state == "approved":
+        return (
+            f"These contracts were already approved by @{pull.decided_by}; they are not changed any more. "
+            "`/forge contracts` in the issue starts a new set."
+        )
+    if pull.state == "rejected":
+        return (
+            f"These contracts were rejected by @{pull.decided_by}; "
+            "`/forge contracts` in the issue starts a new set."
+        )
+    return None
+
+
+def approval_problem(phases_text: str | None) -> str | None:
+    """Why the contracts on the branch cannot be approved (None when they can)."""
+    if phases_text is None:
+        return f"`{contracts_pr.PHASES_PATH}` is missing on the branch: nothing for the builder to build."
+    problems = phases_problems(phases_text)
+    if problems:
+        listed = "\n".join(f"- {p}" for p in problems[:10])
+        return (
+            f"`{contracts_pr.PHASES_PATH}` does not parse, so the builder could not read the phases:"
+            f"\n\n{listed}\n\n"
+            "Fix it (by hand on the branch, or with `/forge revise`) and approve again."
+        )
+    return None
+
+
+def revision_text(login: str, sha: str, summary: str, changed: list[str]) -> str:
+    """What a successful revision says."""
+    files = "\n".join(f"- `{path}`" for path in changed)
+    return f"Revised as @{login} asked, in {sha[:12]}.\n\n**What changed:** {summary}\n\n{files}"
+
+
+async def revise(
+    api: GitHubAPI,
+    conn: Any,
+    llm: LLM | None,
+    model: str,
+    pull: ContractsPull,
+    *,
+    login: str,
+    instructions: str,
+) -> Outcome:
+    """`/forge revise <instructions>`: the model changes what it must, committed as a new commit."""
+    closed = closed_reply(pull)
+    if closed:
+        return Outcome(False, closed)
+    if not instructions.strip():
+        return Outcome(False, "`/forge revise` needs instructions, e.g. `/forge revise use SQLite instead`.")
+    if llm is None:
+        return Outcome(
+            False, "The model is not configured (ANTHROPIC_API_KEY), so contracts cannot be revised."
+        )
+    files: Mapping[str, str] = await contracts_pr.read_contracts(api, pull)
+    context = CallContext(installation_id=pull.installation_id)
+    try:
+        revision = await revise_contracts(llm, model, files, instructions, context=context)
+    except LLMUnavailable:
+        return Outcome(
+            False,
+            "The model is unavailable right now (rate limited or overloaded); nothing was changed. "
+            "Please ask again in a few minutes.",
+        )
+    except LLMError as exc:
+        log.warning("revision failed: %s", exc)
+        return Outcome(False, "The model call failed, so nothing was changed.")
+    except ContractsInvalid as exc:
+        listed = "\n".join(f"- {p}" for p in exc.problems[:10])
+        return Outcome(
+            False, f"The revised contracts did not validate, so nothing was committed:\n\n{listed}"
+        )
+    if not revision.changed:
+        return Outcome(True, f"No file needed a change for that. {revision.summary}")
+    changed = {path: revision.files[path] for path in revision.changed}
+    result = await contracts_pr.commit_revision(api, conn, pull, changed, instructions)
+    return Outcome(True, revision_text(login, result.sha, revision.summary, revision.changed))
+
+
+async def approve(api: GitHubAPI, conn: Any, pull: ContractsPull, *, login: str) -> Outcome:
+    """`/forge approve`: refused when phases.md does not parse; else recorded, labelled, the issue told."""
+    closed = closed_reply(pull)
+    if closed:
+        return Outcome(False, closed)
+    head = await gitdata.branch_head(api, pull.owner, pull.repo, pull.branch)
+    if head is None:
+        return Outcome(False, f"The branch `{pull.branch}` is gone, so there is nothing to approve.")
+    phases = await gitdata.read_file(api, pull.owner, pull.repo, contracts_pr.PHASES_PATH, head)
+    problem = approval_problem(phases)
+    if problem:
+        return Outcome(False, f"Not approved: {problem}")
+    await contracts_pr.approve(api, conn, pull, login=login, head_sha=head)
+    return Outcome(True, f"Approved by @{login} at {head[:12]}: these contracts are ready for the builder.")
+
+
+async def reject(api: GitHubAPI, conn: Any, pull: ContractsPull, *, login: str, reason: str) -> Outcome:
+    """`/forge reject [reason]`: the pull request is closed and the reason kept."""
+    closed = closed_reply(pull)
+    if closed:
+        return Outcome(False, closed)
+    await contracts_pr.reject(api, conn, pull, login=login, reason=reason.strip())
+    return Outcome(
+        True, "Rejected and closed." + (f" Reason kept: {reason.strip()}" if reason.strip() else "")
+    )
+
+
+async def current_pull(conn: Any, repository_id: int, pull_number: int) -> ContractsPull:
+    """The contracts pull request a queued review command is about."""
+    pull = await store.by_pull(conn, repository_id, pull_number)
+    if pull is None:
+        raise LookupError(f"pull request #{pull_number} is not a contracts pull request")
+    return pull
+
+
+async def show(api: GitHubAPI, conn: Any, pull: ContractsPull, kind: str, text: str) -> None:
+    """A review command's answer in the pull request, as one comment per command kind, edited in place."""
+    await progress.show(
+        api,
+        conn,
+        repository_id=pull.repository_id,
+        owner=pull.owner,
+        repo=pull.repo,
+        issue_number=pull.pull_number,
+        kind=kind,
+        key=str(pull.pull_number),
+        text=text,
+    )
