@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from checks.context import AnalysisCache
+from checks.context import AnalysisCache, decode
 from checks.source import Snapshot
 
 CACHE_KIND = "py-imports/1"
@@ -155,7 +155,11 @@ def parse_imports(data: bytes) -> PyImports:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            code = compile(data, "<audited>", "exec", dont_inherit=True)
+            try:
+                code = compile(data, "<audited>", "exec", dont_inherit=True)
+            except SyntaxError:
+                # undecodable bytes are replaced, never fatal: retry on the text as the spec reads it
+                code = compile(decode(data), "<audited>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return PyImports((), exc.lineno or 1)
     except (ValueError, RecursionError, MemoryError, OverflowError):

@@ -112,8 +112,19 @@ def test_mapping_resolves_import_names_to_distributions() -> None:
     reqs += "python-jose\nattrs\npython-dateutil\nprotobuf\n"
     source = "\n".join(
         f"import {m}"
-        for m in ("yaml", "jwt", "PIL", "cv2", "sklearn", "bs4", "dotenv", "jose", "attr", "dateutil",
-                  "google.protobuf")
+        for m in (
+            "yaml",
+            "jwt",
+            "PIL",
+            "cv2",
+            "sklearn",
+            "bs4",
+            "dotenv",
+            "jose",
+            "attr",
+            "dateutil",
+            "google.protobuf",
+        )
     )
     assert run({"requirements.txt": reqs, "x.py": source}).outcome == "pass"
 
@@ -262,11 +273,15 @@ def test_typescript_import_equals_require_is_an_import() -> None:
 
 # bad input
 
+
 def test_undecodable_bytes_and_a_bom_do_not_break_the_check() -> None:
-    head: Files = {**REQS, "x.py": b"\xef\xbb\xbfimport requests\n# \xff\xfe\n", "y.js": b"import '\xff';\n"}
+    head: Files = {
+        **REQS,
+        "x.py": b"\xef\xbb\xbfimport requests\n# \xff\xfe\n",
+        "y.js": b"import './\xff';\n",
+    }
     verdict = run(head)
-    assert verdict.outcome in ("pass", "fail")
-    assert not any("x.py" in m for m in messages(verdict))
+    assert verdict.outcome == "pass"
 
 
 def test_null_bytes_in_a_python_file_are_a_syntax_error() -> None:

@@ -1,0 +1,92 @@
+"""Python import extraction from compiled bytecode."""
+
+from __future__ import annotations
+
+from checks.cache import MemoryCache
+from checks.imports_py import PyImport, PyImports, imports_for, parse_imports, parse_many
+from tests.checks.memsource import MemSnapshot
+
+
+def modules(source: str) -> list[tuple[str, int, int]]:
+    return [(i.module, i.line, i.level) for i in parse_imports(source.encode()).imports]
+
+
+def test_plain_and_from_imports_with_lines() -> None:
+    assert modules("import os\nfrom a.b import c\n") == [("os", 1, 0), ("a.b", 2, 0)]
+
+
+def test_import_a_comma_b_is_two_imports() -> None:
+    assert modules("import a, b.c as d\n") == [("a", 1, 0), ("b.c", 1, 0)]
+
+
+def test_relative_imports_keep_their_level() -> None:
+    assert modules("from . import x\nfrom ..pkg import y\n") == [("", 1, 1), ("pkg", 2, 2)]
+
+
+def test_imports_at_any_depth_are_found() -> None:
+    source = "def f():\n    class K:\n        def g(self):\n            import deep\n"
+    assert modules(source) == [("deep", 4, 0)]
+
+
+def test_docstrings_comments_and_strings_are_not_imports() -> None:
+    source = '"""\nfrom the start\nimport nothing\n"""\n# import x\ns = "import y"\n'
+    assert modules(source) == []
+
+
+def test_from_import_names_are_kept() -> None:
+    imp = parse_imports(b"from app import audit, db\n").imports[0]
+    assert imp.candidates() == ["app", "app.audit", "app.db"]
+
+
+def test_a_syntax_error_gives_its_line() -> None:
+    assert parse_imports(b"import os\n\nx = (\n").syntax_error_line is not None
+    assert parse_imports(b"x = 1\ndef f(:\n").syntax_error_line == 2
+
+
+def test_many_constants_before_an_import_need_extended_arguments() -> None:
+    source = "".join(f"v{i} = {i}.5\n" for i in range(300)) + "import late\n"
+    assert modules(source) == [("late", 301, 0)]
+
+
+def test_a_bom_and_an_encoding_cookie_are_honoured() -> None:
+    assert parse_imports(b"\xef\xbb\xbfimport os\n").imports[0].module == "os"
+    assert parse_imports(b"# -*- coding: latin-1 -*-\nimport os  # \xe9\n").imports[0].module == "os"
+
+
+def test_undecodable_bytes_are_replaced_not_a_syntax_error() -> None:
+    assert parse_imports(b"import os\nx = '\xff'\n").imports[0].module == "os"
+
+
+def test_to_data_round_trips_and_bad_data_is_refused() -> None:
+    result = PyImports((PyImport("a", 1, 0, ("b",)),), None)
+    assert PyImports.from_data(result.to_data()) == result
+    assert PyImports.from_data([None, [["a", "x", 0, []]]]) is None
+    assert PyImports.from_data("junk") is None
+
+
+def test_the_pool_gives_the_same_results_as_one_process() -> None:
+    blobs = {str(i): f"import m{i}\nfrom . import r{i}\n".encode() for i in range(250)}
+    blobs["bad"] = b"def f(:\n"
+    assert parse_many(blobs) == parse_many(blobs, workers=1)
+
+
+def test_files_without_the_word_import_are_not_parsed() -> None:
+    assert parse_many({"a": b"x = (\n"}) == {"a": PyImports()}
+
+
+def test_imports_for_reads_a_blob_once_then_uses_the_cache() -> None:
+    cache = MemoryCache()
+    snap = MemSnapshot({"a.py": "import os\n"})
+    first = imports_for(snap, ["a.py"], cache)
+    again = MemSnapshot({"a.py": "import os\n"})
+    assert imports_for(again, ["a.py"], cache) == first
+    assert again.reads == []
+
+
+def test_a_corrupt_cache_entry_is_recomputed() -> None:
+    cache = MemoryCache()
+    snap = MemSnapshot({"a.py": "import os\n"})
+    blob = snap.blob_id("a.py")
+    assert blob is not None
+    cache.put("py-imports/1", blob, "garbage")
+    assert imports_for(snap, ["a.py"], cache)["a.py"].imports[0].module == "os"
