@@ -11,6 +11,9 @@ from checks.model import Finding
 CODE = "A1"
 NAME = "Scope compliance"
 
+LISTED = 25
+"""Paths named in the detail; every unclaimed path is also a finding."""
+
 
 def wants(ctx: AuditContext) -> Iterable[str]:
     return governance.difflog_candidates(ctx)
@@ -32,8 +35,14 @@ def run(ctx: AuditContext) -> Verdict:
         return Verdict("pass", f"Changed files match the claimed files ({len(changed)} files).")
     parts = []
     if unclaimed:
-        parts.append(f"Unclaimed in diff: {', '.join(unclaimed)}.")
+        parts.append(f"Unclaimed in diff: {_listing(unclaimed)}.")
     if phantom:
-        parts.append(f"Claimed but not in diff: {', '.join(phantom)}.")
+        parts.append(f"Claimed but not in diff: {_listing(phantom)}.")
     findings = [Finding(path, "changed but not claimed in the diff log") for path in unclaimed]
     return Verdict("fail", " ".join(parts), findings)
+
+
+def _listing(paths: list[str]) -> str:
+    if len(paths) <= LISTED:
+        return ", ".join(paths)
+    return f"{', '.join(paths[:LISTED])} and {len(paths) - LISTED} more"

@@ -176,3 +176,11 @@ def test_a_read_failure_is_an_error_with_a_one_line_message(git_repo: GitRepo) -
 def test_the_report_lists_the_diff_log_claims(git_repo: GitRepo) -> None:
     git_repo.commit(governed(["a.py", "b.py"]))
     assert audit(git_repo).claimed_files == ["a.py", "b.py"]
+
+
+def test_a_long_list_of_paths_is_cut_in_the_detail_but_each_is_a_finding(git_repo: GitRepo) -> None:
+    base = start(git_repo)
+    git_repo.commit(governed([], **{f"m{i:02}.py": "x\n" for i in range(30)}))
+    r = check(git_repo, "A1", base)
+    assert r.detail.endswith(", m24.py and 5 more.")
+    assert len(r.findings) == 30
