@@ -224,7 +224,7 @@ async def test_a_revision_that_never_validates_raises(
             "update_contracts", {"changes": [{"path": BOUNDARIES, "content": "{"}], "summary": "x"}
         )
     )
-    with pytest.raises(ContractsInvalid, match="boundaries.json does not parse"):
+    with pytest.raises(ContractsInvalid, match=r"boundaries\.json does not parse"):
         await revise_contracts(llm, "claude-haiku-4-5", files, "break it")
     assert len(fake_anthropic.requests) == 3
 

@@ -1,4 +1,4 @@
-"""The builder's phases parser: the format of spec builder.md, and clear reasons when a file does not parse."""
+"""The builder's phases parser: the format of spec builder.md, and clear reasons when a file fails."""
 
 from __future__ import annotations
 
