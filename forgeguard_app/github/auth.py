@@ -74,6 +74,10 @@ class AppJWT:
     def __repr__(self) -> str:
         return f"AppJWT(issuer={self._issuer!r})"
 
+    def invalidate(self) -> None:
+        """Sign a new JWT next time (GitHub refused this one, e.g. for clock drift)."""
+        self._token = None
+
     def get(self) -> str:
         now = self._clock()
         if self._token is None or now >= self._expires - JWT_REFRESH_BEFORE:

@@ -51,6 +51,8 @@ log = logging.getLogger("forgeguard_app.github")
 USER_AGENT = "ForgeGuard"
 API_VERSION = "2022-11-28"
 RAW = "application/vnd.github.raw"
+CACHEABLE_BYTES = 4 * 1024 * 1024
+"""Bigger answers (tarballs) are not kept for ETag revalidation."""
 
 Headers = Mapping[str, str]
 Sleep = Callable[[float], Awaitable[None]]
@@ -263,9 +265,15 @@ class _CountingAPI(gidgethub.aiohttp.GitHubAPI):
                 await self.sleep(delay)
                 continue
             etag = response_headers.get("etag")
-            if use_etags and self._etags is not None and status == 200 and etag:
+            if use_etags and self._etags is not None and status == 200 and etag and self._cacheable(data):
                 self._etags[cache_key] = _Cached(etag, CIMultiDict(response_headers), data)
             return status, response_headers, data
+
+    def _cacheable(self, data: bytes) -> bool:
+        limit = (
+            CACHEABLE_BYTES if self._etags is None else min(CACHEABLE_BYTES, int(self._etags.maxsize) // 4)
+        )
+        return len(data) <= limit
 
     def _record(
         self, operation: str, method: str, path: str, status: int, attempt: int, from_cache: bool = False
@@ -317,6 +325,10 @@ class AppAPI(_CountingAPI):
 
     async def _authorization(self) -> str:
         return f"Bearer {self._jwt.get()}"
+
+    async def _refresh_authorization(self, used: str) -> bool:
+        self._jwt.invalidate()
+        return True
 
 
 class InstallationAPI(_CountingAPI):

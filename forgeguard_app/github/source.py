@@ -348,7 +348,7 @@ class GitHubSource:
             return self._resolved[rev]
         try:
             data = await self.api.download(
-                self._repo_path(f"/commits/{quote(rev, safe='')}"), accept="application/vnd.github.sha"
+                self._repo_path(f"/commits/{quote(rev, safe='/')}"), accept="application/vnd.github.sha"
             )
         except gidgethub.BadRequest as exc:
             if int(exc.status_code) in (404, 409, 422):
@@ -425,7 +425,7 @@ class GitHubSource:
         key = (base, head)
         if key in self._compares:
             return self._compares[key]
-        path = self._repo_path(f"/compare/{quote(base, safe='')}...{quote(head, safe='')}")
+        path = self._repo_path(f"/compare/{quote(base, safe='/:')}...{quote(head, safe='/:')}")
         try:
             data = await self.api.getitem(path)
         except gidgethub.BadRequest as exc:
@@ -464,7 +464,7 @@ class GitHubSource:
             return compare.commits
         commits: list[dict[str, Any]] = []
         page = 1
-        path = self._repo_path(f"/compare/{quote(base, safe='')}...{quote(head, safe='')}")
+        path = self._repo_path(f"/compare/{quote(base, safe='/:')}...{quote(head, safe='/:')}")
         while len(commits) < compare.total_commits:
             data = await self.api.getitem(f"{path}?per_page=100&page={page}")
             chunk = data.get("commits") or []

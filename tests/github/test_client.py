@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import time
 
+import aiohttp
 import gidgethub
 import pytest
 
@@ -225,3 +226,26 @@ def test_operation_names_follow_githubs_operation_ids() -> None:
     assert operation_name("GET", "/repos/o/r/compare/a...b/c") == "repos/compare-commits"
     assert operation_name("PATCH", "/repos/o/r/check-runs/4") == "checks/update"
     assert operation_name("DELETE", "/x") == "DELETE /x"
+
+
+async def test_a_refused_jwt_is_signed_again_once(
+    app: GitHubApp, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    fake_github.fault(
+        "POST", "/access_tokens$", 401, body={"message": "'Issued at' claim ('iat') is in the future"}
+    )
+    await app.installation_token(1)
+    mints = [r.status for r in fake_github.requests if r.operation == "apps/create-installation-access-token"]
+    assert mints == [401, 201]
+    assert app.jwt.signed == 2
+
+
+async def test_answers_too_big_for_the_etag_cache_are_not_kept(
+    fake_github: FakeGitHub, session: aiohttp.ClientSession, repo: FakeRepo
+) -> None:
+    small = GitHubApp(fake_github.settings(), session, etag_cache_bytes=1000)
+    api = await small.installation_api(1)
+    await api.getitem(TREE + "?recursive=1")
+    await api.getitem(TREE + "?recursive=1")
+    assert [r.status for r in api.log] == [200, 200]
+    assert api.not_modified == 0

@@ -367,3 +367,10 @@ async def test_a_five_file_push_audit_makes_at_most_six_data_requests(
     operations = api.operations()
     assert api.calls <= 6, operations
     assert all(operations[op] <= 1 for op in ("repos/compare-commits", "git/get-tree", "graphql")), operations
+
+
+async def test_branch_names_with_slashes_compare_and_resolve(source: GitHubSource, repo: FakeRepo) -> None:
+    head = repo.commit({"feature.txt": "f\n"}, branch="feature/x")
+    change = await thread(source.change, "main", "feature/x")
+    assert (change.head, change.paths()) == (head, ["feature.txt"])
+    assert await thread(source.resolve, "feature/x") == head
