@@ -35,16 +35,24 @@ class EventContext(JobContext):
 
 
 def load_routers(module_names: tuple[str, ...] = ROUTER_MODULES) -> tuple[Router, list[str]]:
-    """One Router made of every module's `router`, and the names of the modules missing."""
+    """One Router made of every module's `router`, and the names of the modules left out.
+
+    A module that is not there is left out quietly; one that fails to import is
+    left out with its error logged, so one broken feature does not stop the others.
+    """
     routers: list[Router] = []
     missing: list[str] = []
     for name in module_names:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
             missing.append(name)
+            if exc.name is None or not name.startswith(exc.name):
+                log.exception("event router %s cannot be imported", name)
+            continue
+        except Exception:
+            missing.append(name)
+            log.exception("event router %s cannot be imported", name)
             continue
         routers.append(module.router)
     return Router(*routers), missing

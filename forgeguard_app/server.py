@@ -1,0 +1,164 @@
+"""The aiohttp application and the long-running processes: serve (web + workers) and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+from forgeguard_app import events, webhooks
+from forgeguard_app.db import Database
+from forgeguard_app.embedded import embedded_database_url
+from forgeguard_app.jobs import Worker
+from forgeguard_app.settings import Settings
+from forgeguard_app.web import health, setup, status
+from forgeguard_app.web.state import APP_STATE, AppState
+
+if TYPE_CHECKING:
+    from forgeguard_app.llm import LLM
+
+log = logging.getLogger(__name__)
+
+# Modules whose @handler jobs the workers run; a missing one is skipped.
+JOB_MODULES = (
+    "forgeguard_app.events",
+    "forgeguard_app.checkruns.jobs",
+    "forgeguard_app.commands.jobs",
+    "forgeguard_app.intake.jobs",
+)
+
+
+def create_app(state: AppState) -> web.Application:
+    """The web application: webhooks, health, status page, setup."""
+    app = web.Application(client_max_size=webhooks.MAX_BODY_BYTES)
+    app[APP_STATE] = state
+    webhooks.add_routes(app)
+    health.add_routes(app)
+    status.add_routes(app)
+    setup.add_routes(app)
+    return app
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server under the data folder."""
+    return settings.database_url or embedded_database_url(settings.data_dir)
+
+
+async def open_database(settings: Settings, *, max_size: int) -> Database:
+    db = await Database.connect(database_url(settings), min_size=2, max_size=max_size)
+    applied = await db.migrate()
+    if applied:
+        log.info("migrations applied: %s", ", ".join(applied))
+    return db
+
+
+def load_job_modules(names: tuple[str, ...] = JOB_MODULES) -> list[str]:
+    """Import the modules that register job handlers and the event routers; the names not found."""
+    missing = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+            missing.append(name)
+    events.router()
+    return missing
+
+
+@contextlib.asynccontextmanager
+async def clients(settings: Settings, db: Database) -> AsyncIterator[AppState]:
+    """The shared GitHub client (none in setup mode) and LLM (none without a key)."""
+    async with aiohttp.ClientSession() as session:
+        github = None
+        if not settings.setup_mode:
+            from forgeguard_app.github.client import GitHubApp
+
+            github = GitHubApp(settings, session)
+        llm = _llm_for(settings, db)
+        try:
+            yield AppState(settings=settings, db=db, github=github, llm=llm)
+        finally:
+            if llm is not None:
+                await llm.close()
+
+
+def _llm_for(settings: Settings, db: Database) -> LLM | None:
+    if not settings.anthropic_api_key:
+        return None
+    from forgeguard_app.llm import LLM
+
+    return LLM(settings, db)
+
+
+def stop_event() -> asyncio.Event:
+    """Set on SIGTERM or SIGINT."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, event.set)
+    return event
+
+
+async def _run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
+    if worker is None:
+        await stop.wait()
+        return
+    task = asyncio.create_task(worker.run())
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    worker.stop()
+    stopper.cancel()
+    await task
+
+
+async def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Web server and, when `workers` > 0, that many concurrent jobs in this process."""
+    stop = stop_event()
+    db = await open_database(settings, max_size=20 + 2 * workers)
+    try:
+        async with clients(settings, db) as state:
+            app = create_app(state)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, host, port, backlog=1024)
+            await site.start()
+            mode = " (setup mode: open /setup)" if settings.setup_mode else ""
+            log.info("listening on http://%s:%d with %d workers%s", host, port, workers, mode)
+            worker = None
+            if workers > 0:
+                missing = load_job_modules()
+                for name in missing:
+                    log.info("job module %s is not present", name)
+                worker = _make_worker(state, workers)
+            try:
+                await _run_workers(worker, stop)
+            finally:
+                await runner.cleanup()
+    finally:
+        await db.close()
+
+
+def _make_worker(state: AppState, workers: int) -> Worker:
+    return Worker(state.db, state.settings, concurrency=workers, github=state.github, llm=state.llm)
+
+
+async def work(settings: Settings, *, workers: int) -> None:
+    """Workers only."""
+    stop = stop_event()
+    db = await open_database(settings, max_size=4 + 2 * workers)
+    try:
+        async with clients(settings, db) as state:
+            for name in load_job_modules():
+                log.info("job module %s is not present", name)
+            log.info("worker started with %d workers", workers)
+            await _run_workers(_make_worker(state, workers), stop)
+    finally:
+        await db.close()
