@@ -127,8 +127,8 @@ async def _take_answer(ctx: EventContext, thread: Thread, comment: Comment) -> N
         )
         return
     await react(api, thread.owner, thread.repo, comment.id, EYES)
-    async with ctx.db.pool.acquire() as conn, conn.transaction():
-        await bridge.queue_answer(conn, thread, comment)
+    await bridge.queue_answer(ctx.db, thread, comment)
+    async with ctx.db.pool.acquire() as conn:
         await jobs.enqueue_command(
             conn, thread, comment, name="answer", args="", text="", intake_issue=thread.number
         )

@@ -6,8 +6,16 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp, InstallationAPI, RetryPolicy
+from forgeguard_app.jobs import Worker
+from forgeguard_app.llm.client import LLM
+from forgeguard_app.server import create_app, load_job_modules
+from forgeguard_app.web.state import AppState
+from tests.commands.harness import Bench, cooperative_model
+from tests.fixtures.anthropic import FakeAnthropic
 from tests.fixtures.github import FakeGitHub, FakeRepo
 
 
@@ -31,3 +39,31 @@ def repo(fake_github: FakeGitHub) -> FakeRepo:
 @pytest.fixture
 async def api(github_app: GitHubApp, repo: FakeRepo) -> InstallationAPI:
     return await github_app.installation_api(repo.installation_id)
+
+
+@pytest.fixture
+async def bench(fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database) -> AsyncIterator[Bench]:
+    """The whole app on the fake GitHub and the fake model; `octocat` may write, `visitor` may only read."""
+    load_job_modules()
+    settings = fake_github.settings(
+        public_url="https://forgeguard.test",
+        anthropic_api_key=fake_anthropic.api_key,
+        anthropic_base_url=fake_anthropic.base_url,
+    )
+    fake_github.set_permission("octocat", "write")
+    fake_github.set_permission("visitor", "read")
+    fake_anthropic.respond_with(cooperative_model)
+    repo = fake_github.add_repo("octo-org", "shelf", files={"README.md": "# shelf\n"})
+    async with aiohttp.ClientSession() as session:
+        github = GitHubApp(settings, session, retry=RetryPolicy(base_delay=0.001, sleep=_no_sleep))
+        llm = LLM(settings, db, max_retries=0)
+        client = TestClient(
+            TestServer(create_app(AppState(settings=settings, db=db, github=github, llm=llm)))
+        )
+        await client.start_server()
+        try:
+            worker = Worker(db, settings, github=github, llm=llm)
+            yield Bench(fake_github, fake_anthropic, db, settings, client, worker, repo)
+        finally:
+            await client.close()
+            await llm.close()

@@ -30,6 +30,7 @@ def comment_payload(
     repo: str = "hello",
     repository_id: int = 4242,
     labels: tuple[str, ...] = (),
+    title: str | None = None,
 ) -> dict[str, Any]:
     """The corpus example for `action` (with an installation), patched to our fake repository and comment."""
     source = {
@@ -46,6 +47,8 @@ def comment_payload(
     issue = payload["issue"]
     issue["number"] = issue_number
     issue["labels"] = [{"name": name} for name in labels]
+    if title is not None:
+        issue["title"] = title
     if pull_request:
         issue["pull_request"] = {
             "url": f"https://api.github.com/repos/{owner}/{repo}/pulls/{issue_number}",
