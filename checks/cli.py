@@ -73,16 +73,23 @@ def _audit(args: argparse.Namespace) -> int:
     with GitSource(args.path) as source:
         config = _config(args.config, source.path)
         change, explicit_base = _change(source, args)
-        report = run_audit(
-            source,
-            change,
-            config,
-            full=args.full,
-            claimed_override=split_claimed(args.claimed_files) if args.claimed_files is not None else None,
-            phase=args.phase,
-            cache=_cache(source.path),
-            diff_log_base=not explicit_base,
-        )
+        claimed = split_claimed(args.claimed_files) if args.claimed_files is not None else None
+        cache = _cache(source.path)
+        try:
+            report = run_audit(
+                source,
+                change,
+                config,
+                full=args.full,
+                claimed_override=claimed,
+                phase=args.phase,
+                cache=cache,
+                diff_log_base=not explicit_base,
+            )
+        finally:
+            close = getattr(cache, "close", None)
+            if callable(close):
+                close()
         sys.stdout.write(FORMATS[args.format](report))
         if args.ledger:
             path = _ledger_path(source, change, config)

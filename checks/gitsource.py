@@ -269,6 +269,8 @@ class GitSource:
                 cwd=path, capture_output=True, check=False,
             )
         except (FileNotFoundError, NotADirectoryError) as exc:
+            if os.path.isdir(path) and isinstance(exc, FileNotFoundError) and exc.filename == "git":
+                raise GitError("git is not installed (no 'git' on PATH)") from exc
             raise GitError(f"{path} is not a git repository") from exc
         if out.returncode != 0:
             raise GitError(f"{path} is not a git repository")

@@ -252,3 +252,11 @@ def test_a_file_name_that_is_not_utf8_is_listed_as_printable_text_and_still_read
         assert changed.path == "bad\ufffdname.txt"
         assert changed.path.encode("utf-8")
         assert source.snapshot("HEAD").read(changed.path) == b"x\n"
+
+
+def test_a_missing_git_binary_is_a_git_error_saying_so(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(git_repo.path))
+    with pytest.raises(GitError, match="git is not installed"):
+        GitSource(git_repo.path)
