@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import pathspec
@@ -42,9 +43,10 @@ def run_audit(
     config_errors = list(config.errors)
     ignore = _ignore_spec(config.paths_ignore, config_errors)
     audited = _without_ignored(change, ignore)
-    head = source.snapshot(WORKING_TREE if change.working_tree else change.head)
+    snapshot = source.snapshot(WORKING_TREE if change.working_tree else change.head)
     base = _base_snapshot(source, change)
-    governance_dir = governance.detect(head.paths(), config.governance_dir)
+    governance_dir = governance.detect(snapshot.paths(), config.governance_dir)
+    head: Snapshot = snapshot if ignore is None else IgnoringSnapshot(snapshot, ignore)
     ctx = AuditContext(
         source=source,
         change=audited,
@@ -96,6 +98,39 @@ def run_audit(
         config_errors=config_errors,
         timestamp=(now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+
+
+class IgnoringSnapshot:
+    """A snapshot whose listing leaves out `paths_ignore`, so checks that scan every file skip them.
+
+    Reading a named file still works: contracts and evidence are read by name.
+    """
+
+    def __init__(self, inner: Snapshot, ignore: pathspec.GitIgnoreSpec) -> None:
+        self._inner = inner
+        self._ignore = ignore
+
+    @property
+    def commit(self) -> str:
+        return self._inner.commit
+
+    def paths(self) -> Sequence[str]:
+        return [p for p in self._inner.paths() if not self._ignore.match_file(p)]
+
+    def exists(self, path: str) -> bool:
+        return self._inner.exists(path)
+
+    def read(self, path: str) -> bytes | None:
+        return self._inner.read(path)
+
+    def size(self, path: str) -> int | None:
+        return self._inner.size(path)
+
+    def blob_id(self, path: str) -> str | None:
+        return self._inner.blob_id(path)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        self._inner.prefetch(paths)
 
 
 def _result(

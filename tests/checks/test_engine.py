@@ -152,6 +152,22 @@ def test_ignored_paths_are_not_part_of_the_change(git_repo: GitRepo) -> None:
     assert report.files == 2
 
 
+def test_ignored_paths_are_not_listed_to_checks_that_scan_every_file(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.commit(governed(**{"app/x.py": "x\n", "vendor/lib/y.py": "y\n"}))
+    listed: list[str] = []
+
+    def listing(ctx: AuditContext) -> Verdict:
+        listed.extend(ctx.head.paths())
+        return Verdict("pass", "listed")
+
+    monkeypatch.setattr(a5_difflog_gate, "run", listing)
+    audit(git_repo, config=parse_config("paths_ignore: ['vendor/**']\n"), full=True)
+    assert "app/x.py" in listed
+    assert not any(path.startswith("vendor/") for path in listed)
+
+
 def test_head_is_prefetched_once_with_every_file_the_checks_want(
     git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
