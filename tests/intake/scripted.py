@@ -139,8 +139,21 @@ def intake_state(request: RecordedRequest) -> dict[str, Any]:
     raise AssertionError("no <intake_state> in the request")
 
 
+PROSE = {
+    "overview": "Shelf is a lending library for a small community: a catalogue, loans and reminders, "
+    "served by a FastAPI backend over PostgreSQL with a small React frontend.",
+    "principles": [
+        {"title": "Small first", "text": "Ship the smallest thing that lends a book."},
+        {"title": "Never lose a loan", "text": "Loan records are the one thing that must survive anything."},
+        {"title": "Plain", "text": "Readable code over clever code."},
+    ],
+}
+
+
 def scripted_model(request: RecordedRequest) -> Scripted:
-    """The next move of a cooperative model that answers every section with SAMPLE."""
+    """The next move of a cooperative model that answers every section with SAMPLE (and writes prose)."""
+    if request.tool_names == ["write_prose"]:
+        return tool_call("write_prose", PROSE)
     state = intake_state(request)
     results = request.tool_results()
     recorded_now = [r for r in results if str(r.get("content", "")).startswith("Recorded")]
