@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 import gidgethub
@@ -83,32 +84,93 @@ async def test_check_run_update_completes_and_appends_annotations(
     assert listed["total_count"] == 1
 
 
-@pytest.mark.parametrize(
-    ("operation", "status", "call"),
-    [
-        ("repos/compare-commits", 200, "compare"),
-        ("checks/create", 201, "check_run"),
-        ("apps/create-installation-access-token", 201, "token"),
-    ],
-)
-async def test_answers_match_githubs_response_schemas(
-    fake_github: FakeGitHub,
-    repo: FakeRepo,
-    session: aiohttp.ClientSession,
-    app: GitHubApp,
-    operation: str,
-    status: int,
-    call: str,
-) -> None:
-    head = repo.commit({"src/a.py": "x = 2\n", "img.bin": b"\x00\x01"}, message="change a")
+@pytest.fixture
+async def answers(
+    fake_github: FakeGitHub, repo: FakeRepo, app: GitHubApp, session: aiohttp.ClientSession
+) -> dict[str, tuple[int, Any]]:
+    """One answer of the fake to each JSON operation of the subset, by operation id."""
     api = await app.installation_api(1)
-    if call == "compare":
-        body = await api.getitem(f"/repos/octo/demo/compare/{repo.sha()}~1...{head}")
-    elif call == "check_run":
-        body = await api.post("/repos/octo/demo/check-runs", data={"name": "ForgeGuard", "head_sha": head})
-    else:
-        body = await (await app.app_api()).post("/app/installations/1/access_tokens", data={})
+    as_app = await app.app_api()
+    sha = repo.sha()
+    head = repo.commit({"src/a.py": "x = 2\n", "img.bin": b"\x00\x01"}, message="change a")
+    got: dict[str, tuple[int, Any]] = {}
+    got["apps/get-repo-installation"] = (200, await as_app.getitem("/repos/octo/demo/installation"))
+    got["apps/create-installation-access-token"] = (
+        201,
+        await as_app.post("/app/installations/1/access_tokens", data={}),
+    )
+    code = fake_github.add_manifest_code()
+    async with session.post(f"{fake_github.url}/app-manifests/{code}/conversions") as response:
+        got["apps/create-from-manifest"] = (response.status, await response.json())
+    run = await api.post("/repos/octo/demo/check-runs", data={"name": "ForgeGuard", "head_sha": head})
+    got["checks/create"] = (201, run)
+    got["checks/update"] = (
+        200,
+        await api.patch(f"/repos/octo/demo/check-runs/{run['id']}", data={"conclusion": "success"}),
+    )
+    got["checks/list-for-ref"] = (200, await api.getitem(f"/repos/octo/demo/commits/{head}/check-runs"))
+    fake_github.set_permission("alice", "write")
+    got["repos/get-collaborator-permission-level"] = (
+        200,
+        await api.getitem("/repos/octo/demo/collaborators/alice/permission"),
+    )
+    got["repos/compare-commits"] = (200, await api.getitem(f"/repos/octo/demo/compare/{sha}...{head}"))
+    got["repos/get-content"] = (200, await api.getitem("/repos/octo/demo/contents/src/a.py"))
+    blob = await api.post("/repos/octo/demo/git/blobs", data={"content": "x"})
+    got["git/create-blob"] = (201, blob)
+    entry = {"path": "b.txt", "mode": "100644", "type": "blob", "sha": blob["sha"]}
+    tree = await api.post("/repos/octo/demo/git/trees", data={"base_tree": head, "tree": [entry]})
+    got["git/create-tree"] = (201, tree)
+    commit = await api.post(
+        "/repos/octo/demo/git/commits", data={"message": "m", "tree": tree["sha"], "parents": [head]}
+    )
+    got["git/create-commit"] = (201, commit)
+    got["git/create-ref"] = (
+        201,
+        await api.post("/repos/octo/demo/git/refs", data={"ref": "refs/heads/x", "sha": commit["sha"]}),
+    )
+    got["git/get-ref"] = (200, await api.getitem("/repos/octo/demo/git/ref/heads/x"))
+    got["git/update-ref"] = (
+        200,
+        await api.patch("/repos/octo/demo/git/refs/heads/x", data={"sha": commit["sha"]}),
+    )
+    number = fake_github.add_issue(repo, "An issue")
+    comment = await api.post(f"/repos/octo/demo/issues/{number}/comments", data={"body": "b"})
+    got["issues/create-comment"] = (201, comment)
+    got["issues/update-comment"] = (
+        200,
+        await api.patch(f"/repos/octo/demo/issues/comments/{comment['id']}", data={"body": "c"}),
+    )
+    got["reactions/create-for-issue-comment"] = (
+        201,
+        await api.post(
+            f"/repos/octo/demo/issues/comments/{comment['id']}/reactions", data={"content": "eyes"}
+        ),
+    )
+    got["pulls/create"] = (
+        201,
+        await api.post("/repos/octo/demo/pulls", data={"title": "t", "head": "x", "base": "main"}),
+    )
+    return got
+
+
+JSON_OPERATIONS = [op for op in openapi.operations() if op != "repos/download-tarball-archive"]
+
+
+@pytest.mark.parametrize("operation", JSON_OPERATIONS)
+async def test_answers_match_githubs_response_schema(
+    answers: dict[str, tuple[int, Any]], operation: str
+) -> None:
+    status, body = answers[operation]
     assert openapi.validate_response(operation, status, body) == []
+
+
+async def test_a_pull_request_counts_its_commits_and_changes(api: InstallationAPI, repo: FakeRepo) -> None:
+    repo.create_branch("topic")
+    repo.commit({"one.txt": "1\n2\n"}, branch="topic")
+    repo.commit({"two.txt": "3\n"}, branch="topic")
+    pull = await api.post("/repos/octo/demo/pulls", data={"title": "t", "head": "topic", "base": "main"})
+    assert (pull["commits"], pull["additions"], pull["deletions"], pull["changed_files"]) == (2, 3, 0, 2)
 
 
 async def test_compare_lists_files_with_status_patch_and_previous_filename(
