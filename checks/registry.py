@@ -55,10 +55,3 @@ CHECKS: tuple[CheckSpec, ...] = (
 )
 
 MODULES: tuple[str, ...] = tuple(spec.module for spec in CHECKS)
-
-
-def by_code(code: str) -> CheckSpec:
-    for spec in CHECKS:
-        if spec.code == code:
-            return spec
-    raise KeyError(code)
