@@ -280,6 +280,12 @@ class Questionnaire:
                 outcome.questions = list(state.questions)
                 break
             messages.append({"role": "user", "content": results})
+        else:
+            outcome.notes.append(
+                "The model did not come to a question this time; your answer is saved. "
+                "Reply again (or use `/forge status`) to continue."
+            )
+            outcome.questions = list(state.questions)
         if outcome.questions:
             state.add_turn("assistant", "\n".join(_question_line(q) for q in outcome.questions))
         return outcome

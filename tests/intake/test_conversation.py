@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from forgeguard_app.intake.conversation import MAX_ANSWER_CHARS, Questionnaire, system_prompt
+from forgeguard_app.intake.conversation import (
+    MAX_ANSWER_CHARS,
+    MAX_CALLS_PER_TURN,
+    Questionnaire,
+    system_prompt,
+)
 from forgeguard_app.intake.sections import SECTION_KEYS
 from forgeguard_app.intake.state import IntakeState
 from forgeguard_app.llm import LLM
@@ -234,3 +239,13 @@ async def test_earlier_choices_are_offered_in_the_user_turn(
     request = fake_anthropic.requests[0]
     assert "Litestar-Zeta" in request.last_user_text()
     assert "Litestar-Zeta" not in request.system_text
+
+
+async def test_a_model_that_never_asks_ends_the_turn_with_a_note(
+    questionnaire: Questionnaire, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.respond_with(lambda _r: record("product_intent"))
+    outcome = await questionnaire.answer(IntakeState(), "a library")
+    assert len(fake_anthropic.requests) == MAX_CALLS_PER_TURN
+    assert any("did not come to a question" in note for note in outcome.notes)
+    assert outcome.state.sections == {"product_intent": SAMPLE["product_intent"]}
