@@ -20,7 +20,7 @@ from checks import governance
 from checks.config import AuditConfig
 from checks.context import AnalysisCache, AuditContext, Verdict
 from checks.difflog import DiffLog
-from checks.model import AuditReport, CheckResult
+from checks.model import AuditReport, CheckResult, Finding, Level
 from checks.registry import CHECKS, CheckModule, CheckSpec
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, Snapshot, Source
 
@@ -149,11 +149,19 @@ def _result(
     except Exception as exc:
         return CheckResult(spec.code, spec.name, severity, "error", _one_line(exc, spec))
     outcome = verdict.outcome
+    findings = list(verdict.findings)
+    # The findings' level follows the outcome, so annotations say what the check run concluded.
     if severity == "warning" and outcome == "fail":
         outcome = "warn"
+        findings = [_relevel(f, "failure", "warning") for f in findings]
     elif severity == "blocking" and spec.code.startswith("W") and outcome == "warn":
         outcome = "fail"
-    return CheckResult(spec.code, spec.name, severity, outcome, verdict.detail, list(verdict.findings))
+        findings = [_relevel(f, "warning", "failure") for f in findings]
+    return CheckResult(spec.code, spec.name, severity, outcome, verdict.detail, findings)
+
+
+def _relevel(finding: Finding, old: Level, new: Level) -> Finding:
+    return dataclasses.replace(finding, level=new) if finding.level == old else finding
 
 
 def _difflog(ctx: AuditContext) -> DiffLog | None:

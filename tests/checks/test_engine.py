@@ -82,6 +82,13 @@ def test_severity_warning_turns_a_failure_into_a_warning_and_the_audit_passes(gi
     assert all(result(report, c).outcome != "fail" for c in MINE)
 
 
+def test_findings_of_a_check_turned_into_a_warning_are_warnings(git_repo: GitRepo) -> None:
+    base = git_repo.commit(governed())
+    git_repo.commit({"unclaimed.py": "x\n"})
+    report = audit(git_repo, base, config=AuditConfig(severities={"A1": "warning"}))
+    assert [(f.path, f.level) for f in result(report, "A1").findings] == [("unclaimed.py", "warning")]
+
+
 def test_a_failing_blocking_check_fails_the_audit(git_repo: GitRepo) -> None:
     git_repo.commit(governed(**{TEST_RUNS: "Status: FAIL\n"}))
     report = audit(git_repo)
