@@ -75,8 +75,25 @@ def _node_builtins() -> frozenset[str]:
 
 
 @functools.cache
-def _installed() -> dict[str, list[str]]:
-    return dict(importlib.metadata.packages_distributions())
+def provided_by(distribution: str) -> frozenset[str]:
+    """Top-level import names an installed distribution provides (empty when it is not installed)."""
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return frozenset()
+    top_level = dist.read_text("top_level.txt")
+    if top_level:
+        return frozenset(line.strip() for line in top_level.splitlines() if line.strip())
+    names: set[str] = set()
+    for file in dist.files or []:
+        parts = file.parts
+        if not parts or parts[0].endswith((".dist-info", ".egg-info", ".data")) or parts[0] == "..":
+            continue
+        if len(parts) > 1:
+            names.add(parts[0])
+        elif parts[0].endswith((".py", ".so", ".pyd")):
+            names.add(parts[0].split(".")[0])
+    return frozenset(names)
 
 
 def distributions(module: str) -> list[str]:
@@ -103,7 +120,8 @@ def distributions(module: str) -> list[str]:
 def is_declared(module: str, manifest: Manifest) -> bool:
     if any(manifest.declares(d) for d in distributions(module)):
         return True
-    return any(manifest.declares(d) for d in _installed().get(module.split(".")[0], []))
+    top = module.split(".")[0]
+    return any(top in provided_by(name) for name in sorted(manifest.names))
 
 
 @dataclass
@@ -112,6 +130,7 @@ class _Layout:
 
     modules: set[str]
     dirs: set[str]
+    _memo: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     @staticmethod
     def of(paths: Iterable[str]) -> _Layout:
@@ -128,6 +147,12 @@ class _Layout:
         return _Layout(modules, dirs)
 
     def is_local(self, top: str, importer: str) -> bool:
+        key = (top, importer.rpartition("/")[0])
+        if key not in self._memo:
+            self._memo[key] = self._find(top, importer)
+        return self._memo[key]
+
+    def _find(self, top: str, importer: str) -> bool:
         roots: list[str] = []
         for folder in ancestors(importer):
             roots.append(folder)

@@ -10,15 +10,12 @@ Results are cached per blob id; many files are parsed in a process pool.
 from __future__ import annotations
 
 import dis
-import multiprocessing
-import os
-import threading
 import types
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from checks import pool
 from checks.context import AnalysisCache, decode
 from checks.source import Snapshot
 
@@ -180,34 +177,17 @@ def _parse_batch(batch: Sequence[bytes]) -> list[list[object]]:
     return [parse_imports(b).to_data() for b in batch]
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    # fork is the cheapest start, but unsafe when other threads may hold locks
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
-
-
 def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dict[str, PyImports]:
-    """Parse several files (keyed by any id); a process pool when there are many."""
+    """Parse several files (keyed by any id); on all cores when there are many."""
     keys = [k for k, b in blobs.items() if needs_parse(b)]
     out = {k: PyImports() for k in blobs}
-    cpus = workers or os.cpu_count() or 1
-    if len(keys) < POOL_THRESHOLD or cpus < 2:
-        for k in keys:
-            out[k] = parse_imports(blobs[k])
-        return out
-    # interleave by size so both workers get a similar share of the work
-    keys.sort(key=lambda k: len(blobs[k]), reverse=True)
-    nbatches = cpus * 8
-    batches = [keys[i::nbatches] for i in range(nbatches)]
-    with ProcessPoolExecutor(max_workers=cpus, mp_context=_pool_context()) as pool:
-        results = pool.map(_parse_batch, [[blobs[k] for k in b] for b in batches])
-        for batch, datas in zip(batches, results, strict=True):
-            for k, d in zip(batch, datas, strict=True):
-                out[k] = PyImports.from_data(d) or PyImports()
+    parallel = len(keys) >= POOL_THRESHOLD and (workers is None or workers > 1)
+    parts = (workers or pool.cpu_count()) * 8 if parallel else 1
+    batches = pool.split(keys, [len(blobs[k]) for k in keys], parts)
+    results = pool.map_batches(_parse_batch, [[blobs[k] for k in b] for b in batches], parallel=parallel)
+    for batch, datas in zip(batches, results, strict=True):
+        for k, d in zip(batch, datas, strict=True):
+            out[k] = PyImports.from_data(d) or PyImports()
     return out
 
 

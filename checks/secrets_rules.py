@@ -14,7 +14,6 @@ and `redact` is how they are shown.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import hashlib
 import math
@@ -102,17 +101,22 @@ class RuleSet:
     digest: str
     _automaton: Any = None
     _always: list[int] = field(default_factory=list)
+    _common: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Keywords of the generic rules (key, token, secret, …) occur all over source code: a
+        # substring test per keyword is cheaper for them than handling every automaton hit.
         automaton = ahocorasick.Automaton()
         by_keyword: dict[str, list[int]] = {}
+        common: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             if rule.regex is None:
                 continue
             if not rule.keywords:
                 self._always.append(i)
             for kw in rule.keywords:
-                by_keyword.setdefault(kw, []).append(i)
+                (common if rule.id.startswith("generic") else by_keyword).setdefault(kw, []).append(i)
+        self._common = common
         for kw, ids in by_keyword.items():
             automaton.add_word(kw, ids)
         if by_keyword:
@@ -134,6 +138,9 @@ class RuleSet:
     def candidates(self, lowered: str) -> list[Rule]:
         """The rules whose keywords occur in the (lower-cased) text."""
         hit: set[int] = set(self._always)
+        for kw, ids in self._common.items():
+            if kw in lowered:
+                hit.update(ids)
         if self._automaton is not None:
             for _end, ids in self._automaton.iter(lowered):
                 hit.update(ids)
@@ -143,11 +150,6 @@ class RuleSet:
     def scan(self, path: str, text: str) -> list[Match]:
         """Secrets in one fragment of text (a file's added lines joined with newlines)."""
         data = text.encode("utf-8", "replace")
-        starts = [0]
-        pos = data.find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = data.find(b"\n", pos + 1)
         pbytes = path.encode("utf-8")
         found: list[Match] = []
         seen: set[tuple[int, str]] = set()
@@ -159,9 +161,10 @@ class RuleSet:
                 secret, offset = _secret(m, rule.secret_group)
                 if not secret:
                     continue
-                line_no = bisect.bisect_right(starts, offset) - 1
-                line_end = data.find(b"\n", starts[line_no])
-                line = data[starts[line_no] : len(data) if line_end == -1 else line_end]
+                line_no = data.count(b"\n", 0, offset)
+                line_start = data.rfind(b"\n", 0, offset) + 1
+                line_end = data.find(b"\n", offset)
+                line = data[line_start : len(data) if line_end == -1 else line_end]
                 if not self._keep(rule, path, secret, m.group(0), line):
                     continue
                 value = secret.decode("utf-8", "replace")

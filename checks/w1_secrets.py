@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from checks import pool
 from checks.context import AuditContext, Verdict
 from checks.model import Finding, Level
 from checks.secrets_rules import RuleSet, default_rules, redact
@@ -20,6 +21,8 @@ NAME = "No secrets in diff"
 
 MAX_BYTES = 1024 * 1024
 CACHE_KIND = "w1-secrets/1"
+PARALLEL_BYTES = 4 * 1024 * 1024
+"""Below this many bytes of added lines, sending them to the process pool costs more than it saves."""
 ALLOW_MARKER = re.compile(r"forgeguard:\s*allow-secret\b")
 LOCK_FILES = frozenset({
     "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "deno.lock",
@@ -60,17 +63,20 @@ def wants(ctx: AuditContext) -> Iterable[str]:
     return ()
 
 
-def _scan_file(rules: RuleSet, changed: ChangedFile) -> list[tuple[str, int, str]]:
-    """(rule, line at head, redacted value) for each secret in the file's added lines."""
-    lines = list(changed.added_lines)
-    text = "\n".join(t for _, t in lines)
+def _scan_text(rules: RuleSet, path: str, text: str) -> list[tuple[str, int, str]]:
+    """(rule, index of the added line, redacted value) for each secret in a file's added lines."""
+    lines = text.split("\n")
     out: list[tuple[str, int, str]] = []
-    for match in rules.scan(changed.path, text):
-        number, line_text = lines[match.line]
-        if ALLOW_MARKER.search(line_text):
+    for match in rules.scan(path, text):
+        if ALLOW_MARKER.search(lines[match.line]):
             continue
-        out.append((match.rule, number, redact(match.secret)))
+        out.append((match.rule, match.line, redact(match.secret)))
     return out
+
+
+def _scan_batch(items: list[tuple[str, str]]) -> list[list[tuple[str, int, str]]]:
+    rules = default_rules()
+    return [_scan_text(rules, path, text) for path, text in items]
 
 
 def _cached(value: object) -> list[tuple[str, int, str]] | None:
@@ -87,26 +93,49 @@ def _cached(value: object) -> list[tuple[str, int, str]] | None:
     return out
 
 
-def _file_findings(ctx: AuditContext, rules: RuleSet, changed: ChangedFile) -> list[tuple[str, int, str]]:
-    # A wholly added file's findings depend only on its path and content: cacheable by blob.
-    blob = ctx.head.blob_id(changed.path) if changed.status == "added" and ctx.cache is not None else None
-    kind = f"{CACHE_KIND}:{rules.digest}:{changed.path}"
-    if blob is not None and ctx.cache is not None:
-        hit = _cached(ctx.cache.get(kind, blob))
-        if hit is not None:
-            return hit
-    found = _scan_file(rules, changed)
-    if blob is not None and ctx.cache is not None:
-        ctx.cache.put(kind, blob, [list(f) for f in found])
-    return found
+Found = list[tuple[str, int, str]]
+
+
+def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> list[Found]:
+    """Each file's secrets as (rule, line at head, redacted value); cached per blob for added files."""
+    results: list[list[tuple[str, int, str]] | None] = [None] * len(files)
+    keys: list[tuple[str, str] | None] = [None] * len(files)
+    todo: list[int] = []
+    for i, changed in enumerate(files):
+        # A wholly added file's findings depend only on its path and content: cacheable by blob.
+        blob = ctx.head.blob_id(changed.path) if changed.status == "added" and ctx.cache is not None else None
+        if blob is not None and ctx.cache is not None:
+            kind = f"{CACHE_KIND}:{rules.digest}:{changed.path}"
+            keys[i] = (kind, blob)
+            hit = _cached(ctx.cache.get(kind, blob))
+            if hit is not None:
+                results[i] = hit
+                continue
+        todo.append(i)
+    texts = ["\n".join(t for _, t in files[i].added_lines) for i in todo]
+    total = sum(len(t) for t in texts)
+    parallel = total >= PARALLEL_BYTES
+    batches = pool.split(list(range(len(todo))), [len(t) for t in texts], pool.cpu_count() * 4)
+    scanned = pool.map_batches(
+        _scan_batch, [[(files[todo[j]].path, texts[j]) for j in b] for b in batches], parallel=parallel
+    )
+    for batch, found in zip(batches, scanned, strict=True):
+        for j, per_file in zip(batch, found, strict=True):
+            i = todo[j]
+            numbers = files[i].added_lines
+            results[i] = [(rule, numbers[index][0], shown) for rule, index, shown in per_file]
+            key = keys[i]
+            if key is not None and ctx.cache is not None:
+                ctx.cache.put(key[0], key[1], [list(f) for f in results[i] or []])
+    return [r or [] for r in results]
 
 
 def run(ctx: AuditContext) -> Verdict:
     rules = default_rules()
     findings: list[Finding] = []
     skipped: dict[str, int] = {}
-    scanned_files = 0
     scanned_lines = 0
+    to_scan: list[ChangedFile] = []
     for changed in ctx.change.files:
         if changed.status == "removed":
             continue
@@ -121,12 +150,14 @@ def run(ctx: AuditContext) -> Verdict:
             continue
         if not changed.added_lines or rules.path_allowed(path):
             continue
-        scanned_files += 1
+        to_scan.append(changed)
         scanned_lines += len(changed.added_lines)
-        level: Level = "notice" if is_test_file(path) else "failure"
-        for rule_id, line, shown in _file_findings(ctx, rules, changed):
-            message = f"[{rule_id}] {path}:{line} looks like a secret: {shown}"
-            findings.append(Finding(path, message, level, line, line))
+    scanned_files = len(to_scan)
+    for changed, found in zip(to_scan, _scan_all(ctx, rules, to_scan), strict=True):
+        level: Level = "notice" if is_test_file(changed.path) else "failure"
+        for rule_id, line, shown in found:
+            message = f"[{rule_id}] {changed.path}:{line} looks like a secret: {shown}"
+            findings.append(Finding(changed.path, message, level, line, line))
 
     notes: list[str] = []
     if skipped:

@@ -310,3 +310,9 @@ def test_wants_lists_sources_and_their_manifests_only() -> None:
     head = {**REQS, "x.py": "import flask\n", "docs/readme.md": "", "web/package.json": "{}", "web/a.js": ""}
     wanted = set(a9.wants(make_ctx(head)))
     assert wanted == {"forge.json", "x.py", "requirements.txt", "web/a.js", "web/package.json"}
+
+
+def test_top_level_names_of_installed_declared_distributions_count() -> None:
+    # setuptools is installed here and provides pkg_resources, a name no mapping knows
+    assert run({"requirements.txt": "setuptools\n", "x.py": "import pkg_resources\n"}).outcome == "pass"
+    assert run({"requirements.txt": "requests\n", "x.py": "import pkg_resources\n"}).outcome == "fail"

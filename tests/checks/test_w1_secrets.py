@@ -177,3 +177,12 @@ def test_every_vendored_rule_loads() -> None:
     rules = default_rules()
     assert rules.problems == []
     assert len(rules.rules) > 200
+
+
+def test_a_large_change_is_scanned_on_all_cores_with_the_same_findings() -> None:
+    filler = "value = compute(1, 2)  # ordinary code line\n" * 3000
+    head = {f"pkg/m{i}.py": filler for i in range(40)}
+    head["pkg/m7.py"] = filler + f"TOKEN = '{GITHUB_TOKEN}'\n"
+    assert sum(len(c) for c in head.values()) > w1.PARALLEL_BYTES
+    verdict = run(head)
+    assert [(f.path, f.start_line) for f in verdict.findings] == [("pkg/m7.py", 3001)]
