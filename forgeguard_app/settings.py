@@ -10,9 +10,9 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
-DEFAULT_INTAKE_MODEL = "claude-sonnet-4-5"
-DEFAULT_BUILDER_MODEL = "claude-sonnet-4-5"
-DEFAULT_PLANNER_MODEL = "claude-opus-4-1"
+DEFAULT_INTAKE_MODEL = "claude-sonnet-4-6"
+DEFAULT_BUILDER_MODEL = "claude-sonnet-4-6"
+DEFAULT_PLANNER_MODEL = "claude-opus-4-6"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
