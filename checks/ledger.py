@@ -17,12 +17,24 @@ HEADER = (
     "\n"
     "Append-only record of every audit run. Do not edit or remove past entries.\n"
 )
-_ITERATION = re.compile(r"^## Audit Entry:\s*(.*?)\s*--\s*Iteration\s+(\d+)\b", re.MULTILINE)
+ENTRY_HEADING = re.compile(
+    r"^## Audit Entry:\s*(.*?)\s*(?:--|—|–|-)?\s*Iteration\s+(\d+)\b", re.IGNORECASE | re.MULTILINE
+)
+
+
+def entry_headings(text: str) -> list[tuple[int, str, int]]:
+    """(line number, phase, iteration) of every `## Audit Entry: <phase> -- Iteration <n>` heading."""
+    headings: list[tuple[int, str, int]] = []
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        match = ENTRY_HEADING.match(line)
+        if match:
+            headings.append((number, match.group(1).strip(), int(match.group(2))))
+    return headings
 
 
 def next_iteration(text: str, phase: str) -> int:
     """One more than the highest iteration already recorded for `phase`."""
-    numbers = [int(m.group(2)) for m in _ITERATION.finditer(text) if m.group(1) == phase]
+    numbers = [iteration for _, name, iteration in entry_headings(text) if name == phase]
     return max(numbers, default=0) + 1
 
 

@@ -7,17 +7,16 @@ every phase counts its own iterations from 1.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from checks import governance
 from checks.context import AuditContext, Verdict
+from checks.ledger import entry_headings
 from checks.model import Finding
 
 CODE = "W2"
 NAME = "Audit ledger integrity"
 
-ENTRY_HEADING = re.compile(r"^## Audit Entry:\s*(.*?)\s*(?:--|—|–|-)?\s*Iteration\s+(\d+)\b", re.IGNORECASE)
 
 
 def wants(ctx: AuditContext) -> Iterable[str]:
@@ -46,11 +45,7 @@ def iteration_problems(text: str) -> list[tuple[int, str]]:
     """(line, message) for each heading whose iteration does not exceed its phase's previous one."""
     last: dict[str, int] = {}
     problems: list[tuple[int, str]] = []
-    for number, line in enumerate(_lines(text), start=1):
-        match = ENTRY_HEADING.match(line)
-        if not match:
-            continue
-        phase, iteration = match.group(1).strip(), int(match.group(2))
+    for number, phase, iteration in entry_headings(text):
         previous = last.get(phase)
         if previous is not None and iteration <= previous:
             problems.append((number, f"Iteration {iteration} of '{phase}' follows Iteration {previous}"))
