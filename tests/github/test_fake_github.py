@@ -51,6 +51,19 @@ async def test_51_annotations_are_refused_with_422(
     assert fake_github.check_runs == []
 
 
+async def test_an_unexpected_invalid_request_is_a_problem_that_fails_the_test(
+    api: InstallationAPI, fake_github: FakeGitHub, repo: FakeRepo
+) -> None:
+    with pytest.raises(gidgethub.BadRequest):
+        await api.post("/repos/octo/demo/check-runs", data={"name": "no head_sha"})
+    problems = fake_github.problems()
+    fake_github.expect_invalid = True  # this test examined the problem; let teardown pass
+    assert len(problems) == 1
+    assert problems[0].startswith("a request GitHub would refuse (422): checks/create")
+    assert "'head_sha' is a required property" in problems[0]
+    assert fake_github.problems() == []
+
+
 async def test_50_annotations_are_accepted_and_stored(
     api: InstallationAPI, fake_github: FakeGitHub, repo: FakeRepo
 ) -> None:

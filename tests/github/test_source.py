@@ -326,6 +326,18 @@ async def test_commits_between_match_the_local_git_source(
     assert remote == local().commits_between(base, head)
 
 
+@pytest.mark.slow
+async def test_commits_beyond_the_compares_250_are_paged(
+    source: GitHubSource, repo: FakeRepo, local: Callable[[], GitSource]
+) -> None:
+    base = repo.sha()
+    shas = repo.commits((f"note {i}", {f"notes/n{i % 5}.md": f"{i}\n"}) for i in range(255))
+    head = shas[-1]
+    remote = await thread(source.commits_between, base, head)
+    assert len(remote) == 255
+    assert remote == local().commits_between(base, head)
+
+
 async def test_a_single_commit_needs_no_request_beyond_the_compare(
     source: GitHubSource, repo: FakeRepo, api: InstallationAPI
 ) -> None:
