@@ -21,7 +21,8 @@ from forgeguard_app.commands import gitdata, progress, store
 CONTRACTS_LABEL = "forge:contracts"
 APPROVED_LABEL = "forge:approved"
 INTAKE_LABEL = "forge:intake"
-CONTRACTS_DIR = "Forge/Contracts"
+FORGE_DIR = "Forge"
+CONTRACTS_DIR = f"{FORGE_DIR}/Contracts"
 FORGE_JSON = "forge.json"
 PHASES_PATH = f"{CONTRACTS_DIR}/phases.md"
 
@@ -126,8 +127,8 @@ async def publish(
 
 
 async def read_contracts(api: GitHubAPI, pull: store.ContractsPull) -> dict[str, str]:
-    """The contract files as they are on the branch now (human edits included), plus `forge.json`."""
-    files = await gitdata.read_tree(api, pull.owner, pull.repo, CONTRACTS_DIR, pull.branch)
+    """The files under `Forge/` as they are on the branch now (human edits included), plus `forge.json`."""
+    files = await gitdata.read_tree(api, pull.owner, pull.repo, FORGE_DIR, pull.branch)
     forge_json = await gitdata.read_file(api, pull.owner, pull.repo, FORGE_JSON, pull.branch)
     if forge_json is not None:
         files[FORGE_JSON] = forge_json

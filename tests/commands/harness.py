@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pgqueuer.errors import RetryRequested
 
@@ -73,7 +74,7 @@ class Bench:
     model: FakeAnthropic
     db: Database
     settings: Settings
-    client: TestClient
+    client: TestClient[web.Request, web.Application]
     worker: Worker
     repo: FakeRepo
 
@@ -99,6 +100,19 @@ class Bench:
             except RetryRequested:
                 continue
         raise AssertionError("jobs kept coming")
+
+    async def step(self) -> bool:
+        """Run the oldest queued or retrying job once; False when there was none."""
+        job_id = await self.db.pool.fetchval(
+            "SELECT id FROM jobs WHERE status IN ('queued', 'retrying') ORDER BY id LIMIT 1"
+        )
+        if job_id is None:
+            return False
+        try:
+            await self.worker.execute(job_id)
+        except RetryRequested:
+            pass
+        return True
 
     def issue(self, title: str = "Shelf: a lending library", body: str = "A catalogue and loans.") -> int:
         return self.fake.add_issue(self.repo, title, body)
