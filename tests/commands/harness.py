@@ -9,6 +9,7 @@ plus the prose and revision tools.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -108,10 +109,8 @@ class Bench:
         )
         if job_id is None:
             return False
-        try:
+        with contextlib.suppress(RetryRequested):
             await self.worker.execute(job_id)
-        except RetryRequested:
-            pass
         return True
 
     def issue(self, title: str = "Shelf: a lending library", body: str = "A catalogue and loans.") -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from forgeguard_app.intake.contracts import validate_contracts
 from tests.commands.harness import DARK_MODE, Bench
 from tests.fixtures.anthropic import overloaded, tool_call
@@ -16,7 +18,7 @@ def branch_files(bench: Bench, branch: str) -> dict[str, str]:
     }
 
 
-async def intake_row(bench: Bench, issue: int) -> dict[str, object]:
+async def intake_row(bench: Bench, issue: int) -> dict[str, Any]:
     row = await bench.db.pool.fetchrow(
         "SELECT status, sections, reject_reason FROM intakes WHERE repository_id = $1 AND issue_number = $2",
         bench.repo.id,
@@ -178,7 +180,7 @@ async def test_an_answer_of_100_kb_is_cut_and_the_user_told(bench: Bench) -> Non
     issue = bench.issue()
     await bench.comment(issue, "/forge intake")
     await bench.comment(issue, "x" * 100_000)
-    sent = [t for t in bench.model.requests[-1].user_texts() if t.startswith("<answer>")][0]
+    sent = next(t for t in bench.model.requests[-1].user_texts() if t.startswith("<answer>"))
     assert len(sent) < 13_000
     assert "only the first 12,000 were read" in bench.progress_comment(issue)
 
@@ -220,7 +222,7 @@ async def test_an_answer_already_processed_stays_when_its_comment_is_deleted(ben
     await bench.deliver("issue_comment", bench.payload("deleted", issue, comment))
     await bench.drain()
     assert (await intake_row(bench, issue))["sections"] == before
-    assert "tech_stack" in before  # type: ignore[operator]
+    assert "tech_stack" in before
 
 
 # ------------------------------------------------------------------------------------ the model misbehaving
@@ -234,7 +236,7 @@ async def test_three_invalid_tool_inputs_in_a_row_record_nothing_and_say_so(benc
     )
     bench.model.queue(invalid, invalid, invalid)
     await bench.comment(issue, "Python, I think")
-    assert "tech_stack" not in (await intake_row(bench, issue))["sections"]  # type: ignore[operator]
+    assert "tech_stack" not in (await intake_row(bench, issue))["sections"]
     assert "could not record" in bench.progress_comment(issue)
 
 
@@ -261,7 +263,7 @@ async def test_an_answer_left_waiting_by_the_model_is_answered_with_the_next_one
     assert bench.reactions(first) == ["eyes"]
     await bench.comment(issue, "and PostgreSQL")
     sections = (await intake_row(bench, issue))["sections"]
-    assert {"tech_stack", "database_schema"} <= set(sections)  # type: ignore[arg-type]
+    assert {"tech_stack", "database_schema"} <= set(sections)
 
 
 # ------------------------------------------------------------------------------------ quick replies
