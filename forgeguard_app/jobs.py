@@ -3,9 +3,12 @@
 pgqueuer carries the dispatch (picking with SKIP LOCKED, heartbeats so a job
 of a dead worker is picked again, delayed re-queueing for retries). The app's
 own `jobs` table is the record (status, attempts, last error) and does the
-ordering: a job whose `order_key` has an unfinished earlier job is stored
-`blocked` and only handed to pgqueuer when that job finishes, both decisions
-taken under a transaction-scoped advisory lock on the key.
+ordering. Enqueueing takes no lock, so storing a delivery never waits on
+another. The gate is at the start of a job: under a transaction-scoped
+advisory lock on its `order_key`, a job with an unfinished earlier job of the
+same key (or a later one already running) is parked `blocked`; a job that
+finishes, under the same lock, hands the oldest unfinished job of its key back
+to pgqueuer if it is parked.
 """
 
 from __future__ import annotations
@@ -127,30 +130,20 @@ async def enqueue(
 
     With an `order_key`, the job runs after every job queued earlier with that key
     has finished (succeeded or finally failed), and never beside one of them.
+    Enqueueing takes no lock; the order is kept when the job starts.
     """
     if not conn.is_in_transaction():
         async with conn.transaction():
             return await enqueue(conn, kind, payload, order_key=order_key)
-    if order_key is not None:
-        await _order_lock(conn, order_key)
-    row = await conn.fetchrow(
-        """
-        INSERT INTO jobs (kind, payload, order_key, status)
-        VALUES ($1, $2::text::jsonb, $3::text,
-                CASE WHEN $3::text IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM jobs
-                    WHERE order_key = $3::text AND status NOT IN ('succeeded', 'failed'))
-                THEN 'blocked' ELSE 'queued' END)
-        RETURNING id, status
-        """,
+    job_id = await conn.fetchval(
+        "INSERT INTO jobs (kind, payload, order_key, status) VALUES ($1, $2::text::jsonb, $3, 'queued')"
+        " RETURNING id",
         kind,
         json.dumps(payload),
         order_key,
     )
-    assert row is not None
-    if row["status"] == "queued":
-        await _dispatch(conn, kind, row["id"])
-    return int(row["id"])
+    await _dispatch(conn, kind, job_id)
+    return int(job_id)
 
 
 async def waiting_count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
@@ -172,18 +165,29 @@ class StartedJob:
 
 
 async def start_attempt(pool: asyncpg.Pool, job_id: int, worker: str) -> StartedJob | None:
-    """Mark the job running and open an attempt; None when it already finished (a stale pick)."""
+    """Mark the job running and open an attempt.
+
+    None when it must not run now: it already finished (a stale pick), or it is
+    parked behind an unfinished job with the same order key.
+    """
     async with pool.acquire() as conn, conn.transaction():
+        head = await conn.fetchrow("SELECT order_key, status FROM jobs WHERE id = $1", job_id)
+        if head is None or head["status"] in FINISHED_STATUSES:
+            return None
+        if head["order_key"] is not None:
+            await _order_lock(conn, head["order_key"])
+            if await _must_wait(conn, head["order_key"], job_id):
+                await conn.execute("UPDATE jobs SET status = 'blocked' WHERE id = $1", job_id)
+                return None
         row = await conn.fetchrow(
             """
             UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = now()
-            WHERE id = $1 AND status NOT IN ('succeeded', 'failed')
+            WHERE id = $1
             RETURNING kind, payload::text AS payload, order_key, attempts
             """,
             job_id,
         )
-        if row is None:
-            return None
+        assert row is not None
         # An attempt still open here belonged to a worker that died mid-job.
         await conn.execute(
             """
@@ -204,6 +208,22 @@ async def start_attempt(pool: asyncpg.Pool, job_id: int, worker: str) -> Started
             worker,
         )
     return StartedJob(job_id, row["kind"], json.loads(row["payload"]), row["order_key"], row["attempts"])
+
+
+async def _must_wait(conn: asyncpg.Connection, order_key: str, job_id: int) -> bool:
+    """An earlier job of the key is unfinished, or a later one already runs (queued in a race)."""
+    return bool(
+        await conn.fetchval(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM jobs
+                WHERE order_key = $1 AND id <> $2 AND status NOT IN ('succeeded', 'failed')
+                  AND (id < $2 OR status = 'running'))
+            """,
+            order_key,
+            job_id,
+        )
+    )
 
 
 async def record_retry(pool: asyncpg.Pool, job: StartedJob, error: str) -> None:
@@ -246,7 +266,7 @@ async def finish(pool: asyncpg.Pool, job: StartedJob, status: str, error: str | 
 
 
 async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
-    """Queue the oldest blocked job of `order_key` if nothing older is unfinished; its id."""
+    """Hand the oldest unfinished job of `order_key` back to the queue if it is parked; its id."""
     row = await conn.fetchrow(
         """
         UPDATE jobs SET status = 'queued'

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 
 from forgeguard_app.db import Database
-from forgeguard_app.jobs import JobContext, JobSpec, Worker, backoff_delay, enqueue, waiting_count
+from forgeguard_app.jobs import (
+    JobContext,
+    JobSpec,
+    Worker,
+    backoff_delay,
+    enqueue,
+    finish,
+    start_attempt,
+    waiting_count,
+)
 from forgeguard_app.settings import Settings
 
 SETTINGS = Settings.from_mapping({})
@@ -164,12 +173,30 @@ async def test_jobs_with_different_order_keys_run_side_by_side(db: Database, wor
     assert [await job_status(db, first), await job_status(db, second)] == ["succeeded", "succeeded"]
 
 
-async def test_a_job_queued_behind_its_key_waits_blocked_and_counts_as_waiting(db: Database) -> None:
+async def test_a_job_started_before_an_earlier_one_of_its_key_finished_is_parked_until_then(
+    db: Database,
+) -> None:
     async with db.pool.acquire() as conn:
         first = await enqueue(conn, "step", {}, order_key="pr:7")
         second = await enqueue(conn, "step", {}, order_key="pr:7")
-        assert [await job_status(db, first), await job_status(db, second)] == ["queued", "blocked"]
-        assert await waiting_count(conn) == 2
+    assert await start_attempt(db.pool, second, "w1") is None
+    assert await job_status(db, second) == "blocked"
+    assert await waiting_count(db.pool) == 2
+
+    running = await start_attempt(db.pool, first, "w2")
+    assert running is not None
+    await finish(db.pool, running, "succeeded", None)
+    assert await job_status(db, second) == "queued"
+
+
+async def test_an_earlier_job_starting_while_a_later_one_of_its_key_runs_is_parked(db: Database) -> None:
+    async with db.pool.acquire() as conn:
+        earlier = await enqueue(conn, "step", {}, order_key="ref:main")
+        later = await enqueue(conn, "step", {}, order_key="ref:main")
+        # As when the later job's transaction committed first and a worker took it.
+        await conn.execute("UPDATE jobs SET status = 'running' WHERE id = $1", later)
+    assert await start_attempt(db.pool, earlier, "w1") is None
+    assert await job_status(db, earlier) == "blocked"
 
 
 async def test_a_job_enqueued_in_a_rolled_back_transaction_is_not_queued(db: Database) -> None:
