@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pathlib
+import subprocess
 import sys
 from collections.abc import Iterable
 
@@ -236,3 +238,31 @@ def test_bad_input_never_crashes_the_audit(git_repo: GitRepo) -> None:
     assert len(report.results) == 12
     assert all(result(report, code).outcome != "error" for code in MINE)
     assert report.config_errors
+
+
+def _git_processes_for_a_one_file_change(
+    root: pathlib.Path, files: int, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    repo = GitRepo(root)
+    base = repo.commit({**governed(), **{f"pkg/m{i}.py": f"import os\nx = {i}\n" for i in range(files)}})
+    repo.commit({"pkg/m1.py": "import os\nx = 2\n"})
+    spawned: list[object] = []
+    real_popen = subprocess.Popen
+
+    class CountingPopen(real_popen):  # type: ignore[misc, valid-type]
+        def __init__(self, args: object, *rest: object, **kwargs: object) -> None:
+            spawned.append(args)
+            super().__init__(args, *rest, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(subprocess, "Popen", CountingPopen)
+        audit(repo, base)
+    return len(spawned)
+
+
+def test_the_git_processes_of_an_audit_do_not_grow_with_the_repository(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = _git_processes_for_a_one_file_change(tmp_path / "small", 5, monkeypatch)
+    large = _git_processes_for_a_one_file_change(tmp_path / "large", 400, monkeypatch)
+    assert large == small
