@@ -45,6 +45,14 @@ def _compile(pattern: str) -> _Pattern:
         return re.compile(pattern.replace(r"\z", r"\Z").encode("utf-8"))
 
 
+def _compile_path(pattern: str) -> _Pattern:
+    """Path patterns run once per file on a short string, where Python `re` costs less per call."""
+    try:
+        return re.compile(pattern.encode("utf-8"))
+    except re.error:
+        return _compile(pattern)
+
+
 @dataclass
 class Allowlist:
     """One allowlist: a finding is allowed when any (condition OR) or all (AND) of its parts match."""
@@ -214,7 +222,7 @@ def redact(secret: str) -> str:
 
 def _allowlist(doc: dict[str, Any]) -> Allowlist:
     return Allowlist(
-        paths=[_compile(p) for p in doc.get("paths", []) if isinstance(p, str)],
+        paths=[_compile_path(p) for p in doc.get("paths", []) if isinstance(p, str)],
         regexes=[_compile(p) for p in doc.get("regexes", []) if isinstance(p, str)],
         stopwords=[w.lower() for w in doc.get("stopwords", []) if isinstance(w, str)],
         regex_target=str(doc.get("regexTarget") or "secret"),
@@ -229,7 +237,7 @@ def _load_rule(doc: dict[str, Any]) -> Rule:
         id=str(doc["id"]),
         description=str(doc.get("description", "")),
         regex=_compile(regex) if isinstance(regex, str) else None,
-        path=_compile(path) if isinstance(path, str) else None,
+        path=_compile_path(path) if isinstance(path, str) else None,
         entropy=float(doc.get("entropy", 0.0)),
         secret_group=int(doc.get("secretGroup", 0)),
         keywords=tuple(k.lower() for k in doc.get("keywords", []) if isinstance(k, str)),
