@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import http
 import io
 import logging
 import re
@@ -589,7 +590,7 @@ class GitHubSource:
             return await self._change_from_nothing(head)
         compare = await self._compare(base, head)
         if compare is None:
-            raise LookupError(f"{self.full_name}: cannot compare {base}...{head} (not found)")
+            raise _not_found(f"{self.full_name}: GitHub cannot compare {base}...{head}")
         if compare.files_complete:
             files = await self._files_from_compare(compare)
         else:
@@ -743,7 +744,7 @@ class GitHubSource:
         else:
             compare = await self._compare(base, head)
             if compare is None:
-                raise LookupError(f"{self.full_name}: cannot compare {base}...{head} (not found)")
+                raise _not_found(f"{self.full_name}: GitHub cannot compare {base}...{head}")
             commits = await self._all_commits(base, head, compare)
             single_paths = None
             if (
@@ -779,6 +780,11 @@ class GitHubSource:
             )
         ]
         return list(reversed(found))
+
+
+def _not_found(message: str) -> gidgethub.BadRequest:
+    """The 404 GitHub gave, as gidgethub raises it (callers explain failures by status)."""
+    return gidgethub.BadRequest(http.HTTPStatus.NOT_FOUND, message)
 
 
 def _may_have_lines(f: dict[str, Any]) -> bool:

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import gidgethub
 import pytest
 
 from checks.config import AuditConfig
@@ -348,6 +349,12 @@ async def test_a_single_commit_needs_no_request_beyond_the_compare(
     (only,) = await thread(source.commits_between, base, head)
     assert (only.sha, only.paths, only.message) == (head, ("Forge/evidence/audit_ledger.md",), "ledger")
     assert api.calls == calls
+
+
+async def test_a_change_github_cannot_compare_raises_its_404(source: GitHubSource, repo: FakeRepo) -> None:
+    with pytest.raises(gidgethub.BadRequest) as raised:
+        await thread(source.change, "no-such-branch", repo.sha())
+    assert int(raised.value.status_code) == 404
 
 
 async def test_calling_from_the_event_loop_thread_is_refused(source: GitHubSource, repo: FakeRepo) -> None:
