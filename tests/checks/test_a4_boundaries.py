@@ -6,7 +6,9 @@ import json
 
 from checks import a4_boundaries as a4
 from checks.context import Verdict
+from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
+from tests.fixtures.gitrepo import GitRepo
 
 CONTRACT = "Forge/Contracts/boundaries.json"
 
@@ -243,3 +245,20 @@ def test_wants_lists_the_contract_and_the_layer_files_of_the_change() -> None:
     base = {CONTRACT: text, "app/old.py": "x\n"}
     head = {**base, "app/new.py": "x\n", "docs/a.md": "x\n"}
     assert list(a4.wants(make_ctx(head, base))) == [CONTRACT, "app/new.py"]
+
+
+# on a real git repository, through the engine
+
+def test_git_double_star_layer_finds_a_violation_in_a_subfolder(git_repo: GitRepo) -> None:
+    base = git_repo.commit({CONTRACT: contract(layer("engine", "checks/**", "asyncpg")), "checks/a.py": ""})
+    head = git_repo.commit({"checks/deep/er/b.py": "import asyncpg\n"})
+    found = result(audit(git_repo, base, head), "A4")
+    assert [f.message for f in found.findings] == [
+        "[engine] checks/deep/er/b.py:1 contains 'asyncpg' (forbidden)"
+    ]
+
+
+def test_git_not_governed_repository_skips(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"a.py": ""})
+    head = git_repo.commit({"b.py": ""})
+    assert result(audit(git_repo, base, head), "A4").detail == "no Forge governance folder"

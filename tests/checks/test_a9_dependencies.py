@@ -5,7 +5,9 @@ from __future__ import annotations
 from checks import a9_dependencies as a9
 from checks.cache import MemoryCache
 from checks.context import Verdict
+from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
+from tests.fixtures.gitrepo import GitRepo
 
 REQS = {"requirements.txt": "requests>=2\n"}
 
@@ -316,3 +318,22 @@ def test_top_level_names_of_installed_declared_distributions_count() -> None:
     # setuptools is installed here and provides pkg_resources, a name no mapping knows
     assert run({"requirements.txt": "setuptools\n", "x.py": "import pkg_resources\n"}).outcome == "pass"
     assert run({"requirements.txt": "requests\n", "x.py": "import pkg_resources\n"}).outcome == "fail"
+
+
+# on a real git repository, through the engine
+
+def test_git_undeclared_import_in_a_changed_file_fails(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"requirements.txt": "requests\n", "a.py": "import requests\n"})
+    head = git_repo.commit({"b.py": "import os\n\nimport yaml\n"})
+    found = result(audit(git_repo, base, head), "A9")
+    assert [f.message for f in found.findings] == [
+        "b.py:3 imports 'yaml' but requirements.txt does not declare 'PyYAML'"
+    ]
+    assert found.outcome == "fail"
+
+
+def test_git_full_reads_every_source_file(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"requirements.txt": "", "old.py": "import numpy\n"})
+    head = git_repo.commit({"new.py": "import os\n"})
+    assert result(audit(git_repo, base, head), "A9").outcome == "pass"
+    assert result(audit(git_repo, base, head, full=True), "A9").outcome == "fail"

@@ -6,7 +6,9 @@ from checks import w1_secrets as w1
 from checks.cache import MemoryCache
 from checks.context import Verdict
 from checks.secrets_rules import default_rules, entropy, load, redact
+from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
+from tests.fixtures.gitrepo import GitRepo
 
 GITHUB_TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"
 AWS_KEY = "AKIA" + "Z7MPLQ4RT2X6WYVN"
@@ -186,3 +188,18 @@ def test_a_large_change_is_scanned_on_all_cores_with_the_same_findings() -> None
     assert sum(len(c) for c in head.values()) > w1.PARALLEL_BYTES
     verdict = run(head)
     assert [(f.path, f.start_line) for f in verdict.findings] == [("pkg/m7.py", 3001)]
+
+
+# on a real git repository, through the engine
+
+def test_git_a_secret_only_in_a_removed_line_is_not_found(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"app.py": f"x = 1\nTOKEN = '{GITHUB_TOKEN}'\n"})
+    head = git_repo.commit({"app.py": "x = 1\nTOKEN = os.environ['TOKEN']\n"})
+    assert result(audit(git_repo, base, head), "W1").outcome == "pass"
+
+
+def test_git_an_added_secret_warns_at_its_line(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"app.py": "x = 1\n"})
+    head = git_repo.commit({"app.py": f"x = 1\ny = 2\nTOKEN = '{GITHUB_TOKEN}'\n"})
+    found = result(audit(git_repo, base, head), "W1")
+    assert (found.outcome, [f.start_line for f in found.findings]) == ("warn", [3])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from checks import w3_physics as w3
 from checks.context import Verdict
+from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
+from tests.fixtures.gitrepo import GitRepo
 
 PHYSICS = "Forge/Contracts/physics.yaml"
 
@@ -121,3 +123,12 @@ def test_wants_is_limited_to_the_contract_and_router_folder_sources() -> None:
         "app/models/m.py": "",
     }
     assert sorted(w3.wants(make_ctx(head))) == [PHYSICS, "app/routers/a.py", "forge.json"]
+
+
+# on a real git repository, through the engine
+
+def test_git_uncovered_route_warns(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"Forge/evidence/updatedifflog.md": "x\n"})
+    head = git_repo.commit({PHYSICS: physics("/users", "/orders"), "app/routers/u.py": '@r.get("/users")\n'})
+    found = result(audit(git_repo, base, head), "W3")
+    assert (found.outcome, found.detail) == ("warn", "Uncovered routes: /orders")
