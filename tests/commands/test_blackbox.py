@@ -304,3 +304,80 @@ async def test_status_in_an_issue_without_an_intake_says_how_to_start(bench: Ben
     await bench.comment(issue, "/forge status")
     [reply] = bench.app_comments(issue)
     assert "`/forge intake` starts one" in reply
+
+
+# ------------------------------------------------------------------------------------ intake commands
+
+
+async def test_back_reopens_the_previous_section(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge intake")
+    await bench.comment(issue, "FastAPI")
+    assert "tech_stack" in (await intake_row(bench, issue))["sections"]
+    command = await bench.comment(issue, "/forge back")
+    assert "tech_stack" not in (await intake_row(bench, issue))["sections"]
+    assert bench.reactions(command) == ["eyes", "+1"]
+
+
+async def test_edit_of_an_unknown_section_suggests_the_closest(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge intake")
+    command = await bench.comment(issue, "/forge edit tech_stak")
+    assert any("Did you mean `tech_stack`?" in body for body in bench.app_comments(issue))
+    assert bench.reactions(command) == ["eyes", "confused"]
+
+
+async def test_contracts_now_opens_the_pull_request_with_defaults_marked(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge intake")
+    await bench.comment(issue, "/forge contracts")
+    number = bench.contracts_pull()
+    files = branch_files(bench, f"forge/contracts-{issue}")
+    assert validate_contracts(files) == []
+    assert "**Default**" in files["Forge/Contracts/stack.md"]
+    assert "Sections filled with defaults" in bench.progress_comment(issue)
+    assert f"#{number}" in bench.progress_comment(issue)
+
+
+async def test_intake_restart_forgets_the_answers(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge intake")
+    await bench.comment(issue, "FastAPI")
+    await bench.comment(issue, "/forge intake restart")
+    assert "tech_stack" not in (await intake_row(bench, issue))["sections"]
+    assert len(bench.app_comments(issue)) == 1
+
+
+async def test_status_in_an_intake_issue_shows_the_progress(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge intake")
+    command = await bench.comment(issue, "/forge status")
+    assert bench.reactions(command) == ["eyes", "+1"]
+    assert len(bench.app_comments(issue)) == 2
+    assert bench.app_comments(issue)[1].split("\n", 1)[1] in bench.progress_comment(issue)
+
+
+async def test_status_in_the_contracts_pull_request_says_where_it_stands(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.whole_intake(issue)
+    number = bench.contracts_pull()
+    await bench.comment(number, "/forge status")
+    assert any("open for review" in body and f"#{issue}" in body for body in bench.app_comments(number))
+
+
+async def test_audit_in_a_pull_request_audits_its_head_again(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.whole_intake(issue)
+    number = bench.contracts_pull()
+    head = bench.repo.sha(f"forge/contracts-{issue}")
+    command = await bench.comment(number, "/forge audit")
+    assert [run["head_sha"] for run in bench.fake.check_runs] == [head]
+    assert bench.reactions(command) == ["eyes", "+1"]
+
+
+async def test_audit_in_an_issue_is_answered_as_the_wrong_place(bench: Bench) -> None:
+    issue = bench.issue()
+    command = await bench.comment(issue, "/forge audit")
+    assert bench.app_comments(issue) == ["`/forge audit` works in a pull request, not in this issue."]
+    assert bench.reactions(command) == ["eyes", "confused"]
+    assert bench.fake.check_runs == []
