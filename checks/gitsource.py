@@ -316,7 +316,7 @@ class GitSource:
         if ancestor == EMPTY_TREE:
             return True
         proc = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+            ["git", "merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant],
             cwd=self.path, capture_output=True, check=False,
         )
         return proc.returncode == 0
@@ -325,7 +325,7 @@ class GitSource:
         """The merge base of base and head; base itself when the histories are unrelated."""
         if base == EMPTY_TREE:
             return EMPTY_TREE
-        out = self.git("merge-base", base, head, ok=(0, 1)).decode("ascii").strip()
+        out = self.git("merge-base", "--end-of-options", base, head, ok=(0, 1)).decode("ascii").strip()
         return out or base
 
     def snapshot(self, rev: str) -> GitSnapshot | WorkingTreeSnapshot:
@@ -355,7 +355,7 @@ class GitSource:
         revs = [head] if base == EMPTY_TREE else [f"{base}..{head}"]
         out = self.git(
             "log", "-z", "--reverse", "--no-renames", "--diff-merges=first-parent",
-            "--name-only", "--format=%x01%H%x02%B%x03", *revs, "--",
+            "--name-only", "--format=%x01%H%x02%B%x03", "--end-of-options", *revs, "--",
         )
         commits: list[CommitInfo] = []
         for chunk in out.split(b"\x01"):

@@ -1,7 +1,8 @@
-"""Helpers for tests that audit real git repositories: evidence files and `audit()`.
+"""Helpers for tests that audit real git repositories through the real engine (GitSource).
 
 `governed(...)` gives the files of a Forge-governed repository whose evidence
 passes every governance check; tests change one thing and look at one check.
+`audit_check(...)` runs one check as `forgeguard audit` would report it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from checks.cache import MemoryCache
 from checks.config import AuditConfig
 from checks.engine import run_audit
 from checks.gitsource import GitSource
@@ -74,6 +76,13 @@ def audit(
     with GitSource(repo.path) as source:
         change = source.change(base, head)
         return run_audit(source, change, config or AuditConfig(), now=NOW, **options)
+
+
+def audit_check(repo: GitRepo, code: str, base: str, head: str, *, full: bool = False) -> CheckResult:
+    """The result of check `code` for `base...head`, as `forgeguard audit` would report it."""
+    with GitSource(repo.path) as source:
+        report = run_audit(source, source.change(base, head), AuditConfig(), full=full, cache=MemoryCache())
+    return next(r for r in report.results if r.code == code)
 
 
 def result(report: AuditReport, code: str) -> CheckResult:

@@ -260,3 +260,12 @@ def test_a_missing_git_binary_is_a_git_error_saying_so(
     monkeypatch.setenv("PATH", str(git_repo.path))
     with pytest.raises(GitError, match="git is not installed"):
         GitSource(git_repo.path)
+
+
+def test_revisions_that_look_like_options_are_not_options(git_repo: GitRepo) -> None:
+    head = git_repo.commit({"a.txt": "a\n"})
+    with GitSource(git_repo.path) as source:
+        assert source.is_ancestor("--output=/tmp/forgeguard-x", head) is False
+        with pytest.raises(GitError):
+            source.commits_between("--output=/tmp/forgeguard-x", head)
+    assert not pathlib.Path("/tmp/forgeguard-x").exists()
