@@ -262,3 +262,11 @@ def test_git_not_governed_repository_skips(git_repo: GitRepo) -> None:
     base = git_repo.commit({"a.py": ""})
     head = git_repo.commit({"b.py": ""})
     assert result(audit(git_repo, base, head), "A4").detail == "no Forge governance folder"
+
+
+def test_a_50_megabyte_layer_file_is_noted_not_scanned() -> None:
+    text = contract(layer("api", "app/**", SQL))
+    head = {CONTRACT: text, "app/huge.py": 'q = "SELECT 1"\n' * (50 * 1024 * 1024 // 15)}
+    verdict = a4.run(make_ctx(head, head, full=True))
+    assert verdict.outcome == "pass"
+    assert [(f.path, f.level) for f in verdict.findings] == [("app/huge.py", "notice")]

@@ -337,3 +337,10 @@ def test_git_full_reads_every_source_file(git_repo: GitRepo) -> None:
     head = git_repo.commit({"new.py": "import os\n"})
     assert result(audit(git_repo, base, head), "A9").outcome == "pass"
     assert result(audit(git_repo, base, head, full=True), "A9").outcome == "fail"
+
+
+def test_a_50_megabyte_python_file_is_noted_not_parsed() -> None:
+    head = {**REQS, "huge.py": "import numpy\n" * (50 * 1024 * 1024 // 13)}
+    verdict = a9.run(make_ctx(head, head, full=True))
+    assert verdict.outcome == "pass"
+    assert [(f.path, f.level) for f in verdict.findings] == [("huge.py", "notice")]

@@ -203,3 +203,9 @@ def test_git_an_added_secret_warns_at_its_line(git_repo: GitRepo) -> None:
     head = git_repo.commit({"app.py": f"x = 1\ny = 2\nTOKEN = '{GITHUB_TOKEN}'\n"})
     found = result(audit(git_repo, base, head), "W1")
     assert (found.outcome, [f.start_line for f in found.findings]) == ("warn", [3])
+
+
+def test_a_50_megabyte_added_file_is_skipped() -> None:
+    verdict = run({"dump.sql": f"-- {GITHUB_TOKEN}\n" + "INSERT INTO t VALUES (1);\n" * (2 * 1024 * 1024)})
+    assert (verdict.outcome, verdict.findings) == ("pass", [])
+    assert "1 over 1 MB" in verdict.detail

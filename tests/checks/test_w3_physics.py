@@ -132,3 +132,12 @@ def test_git_uncovered_route_warns(git_repo: GitRepo) -> None:
     head = git_repo.commit({PHYSICS: physics("/users", "/orders"), "app/routers/u.py": '@r.get("/users")\n'})
     found = result(audit(git_repo, base, head), "W3")
     assert (found.outcome, found.detail) == ("warn", "Uncovered routes: /orders")
+
+
+def test_huge_and_binary_router_files_are_passed_over() -> None:
+    files: Files = {
+        PHYSICS: physics("/users"),
+        "api/huge.py": '"/users"\n' * (50 * 1024 * 1024 // 9),
+        "api/blob.py": b'\0"/users"\0',
+    }
+    assert w3.run(make_ctx(files, files)).detail == "Uncovered routes: /users"
