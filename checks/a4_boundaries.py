@@ -22,6 +22,7 @@ from checks import imports_js, imports_py
 from checks.comments import strip_comments
 from checks.context import AuditContext, Verdict, decode
 from checks.files import is_binary
+from checks.governance import NOT_GOVERNED
 from checks.model import Finding, Level
 
 CODE = "A4"
@@ -270,6 +271,8 @@ def _scan(
 
 
 def run(ctx: AuditContext) -> Verdict:
+    if not ctx.governed:
+        return Verdict("skip", NOT_GOVERNED)
     path = _contract_path(ctx)
     try:
         contract = _load(ctx)

@@ -17,6 +17,7 @@ import yaml
 
 from checks.context import AuditContext, Verdict
 from checks.files import is_binary
+from checks.governance import NOT_GOVERNED
 from checks.manifests import read_forge_json
 from checks.model import Finding
 
@@ -119,6 +120,8 @@ def wants(ctx: AuditContext) -> Iterable[str]:
 
 
 def run(ctx: AuditContext) -> Verdict:
+    if not ctx.governed:
+        return Verdict("skip", NOT_GOVERNED)
     path = ctx.gpath(CONTRACT)
     text = ctx.text(path)
     if text is None:

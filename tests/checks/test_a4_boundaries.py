@@ -270,3 +270,8 @@ def test_a_50_megabyte_layer_file_is_noted_not_scanned() -> None:
     verdict = a4.run(make_ctx(head, head, full=True))
     assert verdict.outcome == "pass"
     assert [(f.path, f.level) for f in verdict.findings] == [("app/huge.py", "notice")]
+
+
+def test_run_on_a_repository_without_governance_folder_skips() -> None:
+    verdict = a4.run(make_ctx({CONTRACT.removeprefix("Forge/Contracts/"): "{}"}, governance_dir=None))
+    assert (verdict.outcome, verdict.detail) == ("skip", "no Forge governance folder")

@@ -141,3 +141,8 @@ def test_huge_and_binary_router_files_are_passed_over() -> None:
         "api/blob.py": b'\0"/users"\0',
     }
     assert w3.run(make_ctx(files, files)).detail == "Uncovered routes: /users"
+
+
+def test_run_on_a_repository_without_governance_folder_skips() -> None:
+    verdict = w3.run(make_ctx({"physics.yaml": physics("/a")}, governance_dir=None))
+    assert (verdict.outcome, verdict.detail) == ("skip", "no Forge governance folder")
