@@ -27,7 +27,8 @@ _EMOJI: dict[Outcome, str] = {
     "skip": "⏭️ skipped",
     "error": "💥 error",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"^(\s*(?:\d+)?)([#+\-=>]|(?<=\d)[.)])")
 
 
 def console(report: AuditReport) -> str:
@@ -113,6 +114,8 @@ def escape(text: str) -> str:
     text = " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    # Headings, lists and quotes only start a line; escape just that first character.
+    text = _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text, count=1)
     return text.replace("@", "@\u200b")
 
 
