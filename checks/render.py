@@ -27,8 +27,7 @@ _EMOJI: dict[Outcome, str] = {
     "skip": "⏭️ skipped",
     "error": "💥 error",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_MD_LINE_START = re.compile(r"^(\s*(?:\d+)?)([#+\-=>]|(?<=\d)[.)])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
 def console(report: AuditReport) -> str:
@@ -114,8 +113,6 @@ def escape(text: str) -> str:
     text = " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    # Headings, lists and quotes only start a line; escape just that first character.
-    text = _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text, count=1)
     return text.replace("@", "@\u200b")
 
 
