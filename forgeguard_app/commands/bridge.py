@@ -192,6 +192,16 @@ async def perform(ctx: JobContext, api: GitHubAPI, work: Work) -> bool | None:
                 "There is no intake in this issue. `/forge intake` starts one.",
             )
             return False
+        if record.status == "approved":
+            await progress.reply(
+                api,
+                work.thread.owner,
+                work.thread.repo,
+                work.thread.number,
+                f"The contracts of this intake were approved in #{record.contracts_pull_number}; "
+                "`/forge intake restart` starts a new intake.",
+            )
+            return False
         return await _publish(ctx, api, service, work, record)
     if name in ("revise", "approve", "reject"):
         return await _review(ctx, api, service, work)

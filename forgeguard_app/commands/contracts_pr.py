@@ -99,16 +99,18 @@ async def publish(
     if existing is not None and existing.state == "open":
         await store.set_head(conn, where.repository_id, issue_number, result.sha)
         return Published(existing.pull_number, result.sha, opened=False, changed=result.changed)
-    pull = await gitdata.open_pull_request(
-        api,
-        where.owner,
-        where.repo,
-        title=pr_title(project),
-        head=branch,
-        base=where.default_branch,
-        body=pr_body(project=project, issue_number=issue_number, summary=summary, branch=branch),
-    )
-    number = int(pull["number"])
+    number = await gitdata.open_pull_number(api, where.owner, where.repo, branch)
+    if number is None:
+        pull = await gitdata.open_pull_request(
+            api,
+            where.owner,
+            where.repo,
+            title=pr_title(project),
+            head=branch,
+            base=where.default_branch,
+            body=pr_body(project=project, issue_number=issue_number, summary=summary, branch=branch),
+        )
+        number = int(pull["number"])
     await gitdata.add_labels(api, where.owner, where.repo, number, [CONTRACTS_LABEL])
     await store.save_opened(
         conn,

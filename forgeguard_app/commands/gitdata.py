@@ -183,6 +183,16 @@ async def open_pull_request(
     return dict(data)
 
 
+async def open_pull_number(api: GitHubAPI, owner: str, repo: str, branch: str) -> int | None:
+    """The number of the open pull request from `branch` in this repository, if there is one."""
+    async for pull in api.getiter(
+        "/repos/{owner}/{repo}/pulls{?head,state}",
+        _repo_vars(owner, repo, head=f"{owner}:{branch}", state="open"),
+    ):
+        return int(pull["number"])
+    return None
+
+
 async def update_pull_request(api: GitHubAPI, owner: str, repo: str, number: int, **fields: Any) -> None:
     """Change a pull request's title, body or state."""
     await api.patch(

@@ -15,6 +15,7 @@ import logging
 import os
 from typing import Any
 
+from dotenv import dotenv_values
 from gidgethub.abc import GitHubAPI
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
@@ -38,17 +39,26 @@ from forgeguard_app.commands.reactions import EYES, FAILURE, SUCCESS, react
 from forgeguard_app.commands.table import Place
 from forgeguard_app.db import Database
 from forgeguard_app.events import EventContext
+from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 router = Router()
 
+SLUG_VARIABLE = "GITHUB_APP_SLUG"
 QUEUED_COMMANDS = frozenset({"intake", "back", "edit", "contracts", "revise", "approve", "reject"})
 
 
-def app_slug() -> str:
-    """The app's slug for `@<slug>` commands: `FORGEGUARD_APP_SLUG`, default `forgeguard`."""
-    return (os.environ.get("FORGEGUARD_APP_SLUG") or DEFAULT_SLUG).strip().lower()
+def app_slug(settings: Settings) -> str:
+    """The app's slug for `@<slug>` commands.
+
+    `GITHUB_APP_SLUG` from the environment or the `.env` the settings came from
+    (the `/setup` flow writes it there), else `forgeguard`.
+    """
+    value = os.environ.get(SLUG_VARIABLE)
+    if not value and settings.env_file is not None and settings.env_file.is_file():
+        value = dotenv_values(settings.env_file).get(SLUG_VARIABLE)
+    return (value or DEFAULT_SLUG).strip().lower()
 
 
 def describe_place(thread: Thread, places: frozenset[Place]) -> str:
@@ -81,7 +91,7 @@ async def on_issue_comment(event: Event, ctx: EventContext) -> None:
 
 
 async def handle_comment(payload: dict[str, Any], ctx: EventContext) -> None:
-    action = classify(payload, app_slug())
+    action = classify(payload, app_slug(ctx.settings))
     if isinstance(action, Ignore):
         log.debug("comment ignored: %s", action.reason)
         return
@@ -162,7 +172,7 @@ async def run_command(
         await answer(replies.builder_unavailable(command), ok=False)
         return
     if command.name == "help":
-        await answer(replies.help_text(app_slug()), ok=True)
+        await answer(replies.help_text(app_slug(ctx.settings)), ok=True)
         return
     if command.name == "status":
         await answer(await bridge.status_text(ctx.db, thread, places), ok=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from forgeguard_app.intake.contracts import validate_contracts
 from tests.commands.harness import DARK_MODE, Bench
 from tests.fixtures.anthropic import overloaded, tool_call
@@ -381,3 +383,23 @@ async def test_audit_in_an_issue_is_answered_as_the_wrong_place(bench: Bench) ->
     assert bench.app_comments(issue) == ["`/forge audit` works in a pull request, not in this issue."]
     assert bench.reactions(command) == ["eyes", "confused"]
     assert bench.fake.check_runs == []
+
+
+async def test_the_app_mention_runs_a_command(bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_APP_SLUG", "acme-forge")
+    issue = bench.issue()
+    command = await bench.comment(issue, "@acme-forge help")
+    assert bench.reactions(command) == ["eyes", "+1"]
+    assert "`/forge help`" in bench.app_comments(issue)[0]
+
+
+async def test_contracts_again_after_approval_is_refused(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.whole_intake(issue)
+    number = bench.contracts_pull()
+    await bench.comment(number, "/forge approve")
+    head = bench.repo.sha(f"forge/contracts-{issue}")
+    command = await bench.comment(issue, "/forge contracts")
+    assert bench.reactions(command) == ["eyes", "confused"]
+    assert bench.repo.sha(f"forge/contracts-{issue}") == head
+    assert any(f"approved in #{number}" in body for body in bench.app_comments(issue))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pathlib
+
+import pytest
+
 from forgeguard_app.commands.flow import (
     Answer,
     DropAnswer,
@@ -12,7 +16,9 @@ from forgeguard_app.commands.flow import (
     comment_of,
     thread_of,
 )
+from forgeguard_app.commands.router import app_slug
 from forgeguard_app.commands.table import Place
+from forgeguard_app.settings import Settings
 from tests.commands.corpus import comment_payload, load
 
 
@@ -75,3 +81,17 @@ def test_the_thread_and_comment_are_read_from_the_payload() -> None:
     )
     assert thread.labels == frozenset({"forge:intake"})
     assert (comment.id, comment.body, comment.login) == (55, "hello", "octocat")
+
+
+def test_the_app_slug_comes_from_the_env_file_the_setup_flow_wrote(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_APP_SLUG", raising=False)
+    env = tmp_path / ".env"
+    env.write_text("GITHUB_APP_SLUG=Acme-Forge\n")
+    assert app_slug(Settings(env_file=env)) == "acme-forge"
+
+
+def test_the_app_slug_defaults_to_forgeguard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_APP_SLUG", raising=False)
+    assert app_slug(Settings()) == "forgeguard"
