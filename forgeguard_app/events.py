@@ -8,11 +8,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from forgeguard_app.jobs import JobContext, describe_error, enqueue, handler
+from forgeguard_app.jobs import JobContext, describe_error, handler
 from forgeguard_app.logs import delivery_id_var
 
 log = logging.getLogger(__name__)
@@ -74,13 +73,6 @@ def router() -> Router:
 def delivery_order_key(repository_id: int | None) -> str | None:
     """Deliveries for one repository are handled in the order received."""
     return None if repository_id is None else f"deliveries:repo:{repository_id}"
-
-
-async def enqueue_delivery(conn: asyncpg.Connection, delivery_id: str, repository_id: int | None) -> int:
-    """Queue the `delivery` job for a stored delivery (in the caller's transaction)."""
-    return await enqueue(
-        conn, DELIVERY_JOB, {"delivery_id": delivery_id}, order_key=delivery_order_key(repository_id)
-    )
 
 
 @handler(DELIVERY_JOB, max_attempts=3)

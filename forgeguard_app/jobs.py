@@ -3,8 +3,10 @@
 pgqueuer carries the dispatch (picking with SKIP LOCKED, heartbeats so a job
 of a dead worker is picked again, delayed re-queueing for retries). The app's
 own `jobs` table is the record (status, attempts, last error) and does the
-ordering. Enqueueing takes no lock, so storing a delivery never waits on
-another. The gate is at the start of a job: under a transaction-scoped
+ordering. A row of `jobs` entering `queued` is handed to pgqueuer by a trigger
+(migration 005), so enqueueing is one INSERT on the caller's connection and
+commits or rolls back with the caller's transaction. Enqueueing takes no lock,
+so storing a delivery never waits on another. The gate is at the start of a job: under a transaction-scoped
 advisory lock on its `order_key`, a job with an unfinished earlier job of the
 same key (or a later one already running) is parked `blocked`; a job that
 finishes, under the same lock, hands the oldest unfinished job of its key back
@@ -119,22 +121,19 @@ async def _order_lock(conn: asyncpg.Connection, order_key: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", order_key)
 
 
-async def _dispatch(conn: asyncpg.Connection, kind: str, job_id: int) -> None:
-    await Queries.from_asyncpg_connection(conn).enqueue(kind, str(job_id).encode())
-
-
 async def enqueue(
     conn: asyncpg.Connection, kind: str, payload: Mapping[str, Any], *, order_key: str | None = None
 ) -> int:
     """Queue a job on `conn`, inside its open transaction when there is one; returns the job id.
 
+    Usable in the caller's transaction, so that what the job is about and the job
+    are stored together.
+
     With an `order_key`, the job runs after every job queued earlier with that key
     has finished (succeeded or finally failed), and never beside one of them.
     Enqueueing takes no lock; the order is kept when the job starts.
     """
-    if not conn.is_in_transaction():
-        async with conn.transaction():
-            return await enqueue(conn, kind, payload, order_key=order_key)
+    # One statement: the row's trigger (migration 005) hands it to pgqueuer.
     job_id = await conn.fetchval(
         "INSERT INTO jobs (kind, payload, order_key, status) VALUES ($1, $2::text::jsonb, $3, 'queued')"
         " RETURNING id",
@@ -142,7 +141,6 @@ async def enqueue(
         json.dumps(payload),
         order_key,
     )
-    await _dispatch(conn, kind, job_id)
     return int(job_id)
 
 
@@ -278,10 +276,8 @@ async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
         """,
         order_key,
     )
-    if row is None:
-        return None
-    await _dispatch(conn, row["kind"], row["id"])
-    return int(row["id"])
+    # The update's trigger hands the job to pgqueuer.
+    return None if row is None else int(row["id"])
 
 
 @dataclass

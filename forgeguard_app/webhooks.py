@@ -12,7 +12,7 @@ from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 
-from forgeguard_app.events import enqueue_delivery
+from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
 from forgeguard_app.installations import is_installed
 from forgeguard_app.logs import delivery_id_var
 from forgeguard_app.web.state import state_of
@@ -158,20 +158,33 @@ async def receive(request: web.Request) -> web.Response:
 
 
 async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
-    """Insert the delivery and queue its job in one transaction; returns queued, duplicate or ignored."""
+    """Insert the delivery and queue its job atomically; returns queued, duplicate or ignored.
+
+    One statement does both (the `jobs` row's trigger hands it to pgqueuer), so no
+    explicit transaction is needed; the installation check before it only reads
+    or records an installation not seen yet.
+    """
     payload_text = _json_text(delivery, body)
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn:
         acted_on = needs_work(delivery)
         if acted_on and delivery.event not in INSTALLATION_EVENTS:
             assert delivery.installation_id is not None
             acted_on = await is_installed(conn, delivery.installation_id, delivery.repository_id)
-        inserted = await conn.fetchval(
+        row = await conn.fetchrow(
             """
-            INSERT INTO deliveries (id, event, action, installation_id, repository_id,
-                                    repository_full_name, payload, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
-            ON CONFLICT (id) DO NOTHING
-            RETURNING true
+            WITH delivery AS (
+                INSERT INTO deliveries (id, event, action, installation_id, repository_id,
+                                        repository_full_name, payload, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id, status
+            ), job AS (
+                INSERT INTO jobs (kind, payload, order_key, status)
+                SELECT $9, jsonb_build_object('delivery_id', id), $10, 'queued'
+                FROM delivery WHERE status = 'queued'
+                RETURNING id
+            )
+            SELECT (SELECT status FROM delivery), (SELECT count(*) FROM job)
             """,
             delivery.id,
             delivery.event,
@@ -181,13 +194,10 @@ async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
             delivery.repository_full_name,
             payload_text,
             "queued" if acted_on else "ignored",
+            DELIVERY_JOB,
+            delivery_order_key(delivery.repository_id),
         )
-        if not inserted:
-            return "duplicate"
-        if not acted_on:
-            return "ignored"
-        await enqueue_delivery(conn, delivery.id, delivery.repository_id)
-        return "queued"
+        return "duplicate" if row[0] is None else str(row[0])
 
 
 def _json_text(delivery: Delivery, body: bytes) -> str:
