@@ -164,12 +164,12 @@ async def run_command(
     if command is None:
         await answer(replies.unknown_command(parsed.name), ok=False)
         return
+    if command.builder:
+        await answer(replies.builder_unavailable(command), ok=False)
+        return
     places = await places_of(ctx.db, thread)
     if misplaced(command, places):
         await answer(replies.wrong_place(command, describe_place(thread, places)), ok=False)
-        return
-    if command.builder:
-        await answer(replies.builder_unavailable(command), ok=False)
         return
     if command.name == "help":
         await answer(replies.help_text(app_slug(ctx.settings)), ok=True)

@@ -296,9 +296,10 @@ async def test_approve_outside_a_contracts_pull_request_is_answered_clearly(benc
 
 async def test_a_builder_command_says_the_builder_is_not_available_yet(bench: Bench) -> None:
     issue = bench.issue()
-    await bench.comment(issue, "/forge intake")
-    await bench.comment(issue, "/forge build")
-    assert any("not available in this release" in body for body in bench.app_comments(issue))
+    command = await bench.comment(issue, "/forge build")
+    [reply] = bench.app_comments(issue)
+    assert "not available in this release" in reply
+    assert bench.reactions(command) == ["eyes", "confused"]
 
 
 async def test_status_in_an_issue_without_an_intake_says_how_to_start(bench: Bench) -> None:
