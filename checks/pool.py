@@ -1,14 +1,15 @@
-"""One process pool for the CPU-heavy per-file work of the checks (parsing, secret scanning).
+"""Process pools for the CPU-heavy per-file work of the checks (parsing, secret scanning).
 
-The pool is created on first use and kept for the life of the process, so a
-long-running worker that audits many changes pays its start-up once. Work is
-sent in batches; if the pool cannot be used (one core, a worker killed, no
-`fork`/`forkserver`), the batches run in this process instead.
+Each `map_batches` call starts a pool on all cores and shuts it down before
+returning. A pool kept alive would hold, in its forked workers, copies of the
+pipes the caller has open (git's `cat-file --batch`, for one), so closing them
+would no longer end the processes behind them. If a pool cannot be used (one
+core, a worker killed, no process start method), the batches run in this
+process instead.
 """
 
 from __future__ import annotations
 
-import atexit
 import multiprocessing
 import os
 import threading
@@ -19,9 +20,6 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
 
 
 def cpu_count() -> int:
@@ -41,33 +39,14 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _shared() -> ProcessPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=cpu_count(), mp_context=_context())
-        return _pool
-
-
-def _discard() -> None:
-    global _pool
-    with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-atexit.register(_discard)
-
-
 def map_batches(fn: Callable[[T], R], batches: Sequence[T], *, parallel: bool = True) -> list[R]:
     """`[fn(b) for b in batches]`, on all cores when `parallel` and there is more than one."""
     if not parallel or cpu_count() < 2 or len(batches) < 2:
         return [fn(b) for b in batches]
     try:
-        return list(_shared().map(fn, batches))
+        with ProcessPoolExecutor(max_workers=min(cpu_count(), len(batches)), mp_context=_context()) as pool:
+            return list(pool.map(fn, batches))
     except (BrokenProcessPool, OSError, RuntimeError):
-        _discard()
         return [fn(b) for b in batches]
 
 
