@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 
 from checks import pool
 from checks.context import AuditContext, Verdict
@@ -114,7 +115,7 @@ def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> li
                 results[i] = hit
                 continue
         todo.append(i)
-    texts = ["\n".join(t for _, t in files[i].added_lines) for i in todo]
+    texts = ["\n".join(map(itemgetter(1), files[i].added_lines)) for i in todo]
     total = sum(len(t) for t in texts)
     parallel = total >= PARALLEL_BYTES
     batches = pool.split(list(range(len(todo))), [len(t) for t in texts], pool.cpu_count() * 4)
