@@ -261,8 +261,11 @@ async def _answers(ctx: JobContext, api: GitHubAPI, service: IntakeService, work
     record = await intake_of(ctx.db, thread.repository_id, work.intake_issue)
     if record is None or record.status not in ANSWERING:
         return None
-    if not record.state.transcript and not record.state.questions and record.status == "waiting_model":
-        # the first questions were never asked (the model was down at `/forge intake`): start again
+    never_asked = (
+        record.status == "waiting_model" and not record.state.transcript and not record.state.questions
+    )
+    if never_asked and await service.store.pending_count(record.id) == 0:
+        # the model was down at `/forge intake` and nothing is queued: ask the first questions now
         result = await service.start(
             installation_id=thread.installation_id,
             repository_id=thread.repository_id,
@@ -270,10 +273,8 @@ async def _answers(ctx: JobContext, api: GitHubAPI, service: IntakeService, work
             issue_number=work.intake_issue,
             title=thread.title,
             description=await _issue_body(api, thread, work.intake_issue),
-            restart=await service.store.pending_count(record.id) == 0,
+            restart=True,
         )
-        if not result.unavailable and await service.store.pending_count(record.id):
-            result = await service.process_answers(record.id)
     else:
         result = await service.process_answers(record.id)
     await _show_intake(api, ctx.db, thread, work.intake_issue, result.progress)
