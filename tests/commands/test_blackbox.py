@@ -404,3 +404,11 @@ async def test_contracts_again_after_approval_is_refused(bench: Bench) -> None:
     assert bench.reactions(command) == ["eyes", "confused"]
     assert bench.repo.sha(f"forge/contracts-{issue}") == head
     assert any(f"approved in #{number}" in body for body in bench.app_comments(issue))
+
+
+async def test_only_the_first_command_of_a_comment_runs_and_the_rest_are_named(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge help\n/forge intake")
+    [reply] = bench.app_comments(issue)
+    assert "ignored: `/forge intake`" in reply
+    assert await bench.db.pool.fetchval("SELECT count(*) FROM intakes") == 0
