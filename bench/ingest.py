@@ -149,16 +149,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
-def postgres_pids() -> list[int]:
-    pids = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+async def backend_pids(url: str, database: str) -> list[int]:
+    """The server processes serving `database` (the app's pool), not this query's own."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database
+        )
+        return [int(r["pid"]) for r in rows]
+    finally:
+        await conn.close()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -185,7 +185,9 @@ async def admin(url: str, statement: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
     options = parser.parse_args()
@@ -207,11 +209,13 @@ def main() -> int:
     command = [sys.executable, "-m", "forgeguard_app", "serve", "--workers", "0"]
     server = subprocess.Popen(command, cwd=HERE, env=env)
     try:
-        cpu_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids()), time.process_time()
+        cpu_before = cpu_seconds([server.pid]), time.process_time()
         latencies, statuses, elapsed = asyncio.run(
             load(f"http://127.0.0.1:{port}", options.duration, options.concurrency)
         )
-        cpu_after = cpu_seconds([server.pid]), cpu_seconds(postgres_pids()), time.process_time()
+        cpu_after = cpu_seconds([server.pid]), time.process_time()
+        # Lifetime CPU of the app's backends: they were opened for this run (start-up included).
+        postgres_cpu = cpu_seconds(asyncio.run(backend_pids(url, name)))
         stored, queued = asyncio.run(counts(url))
     finally:
         server.send_signal(signal.SIGTERM)
@@ -223,11 +227,13 @@ def main() -> int:
     p50, p95, p99 = (percentile(latencies, q) * 1000 for q in (0.50, 0.95, 0.99))
     print("command: .venv/bin/python bench/ingest.py " + " ".join(sys.argv[1:]))
     print(f"server: forgeguard serve --workers 0 on 127.0.0.1:{port}, {os.cpu_count()} cores")
-    print(f"requests: {len(latencies)} in {elapsed:.1f}s at concurrency {options.concurrency}; statuses {statuses}")
+    print(
+        f"requests: {len(latencies)} in {elapsed:.1f}s at concurrency {options.concurrency}; statuses {statuses}"
+    )
     print(f"accepted: {rate:.0f} deliveries/s")
     print(f"ack latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {max(latencies) * 1000:.1f}")
     print(f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
-    server_cpu, postgres_cpu, client_cpu = (after - before for after, before in zip(cpu_after, cpu_before))
+    server_cpu, client_cpu = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
     per = 1000 / max(1, len(latencies))
     print(
         f"CPU per request: server {server_cpu * per:.2f} ms, postgres {postgres_cpu * per:.2f} ms,"
