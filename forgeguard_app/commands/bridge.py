@@ -247,7 +247,9 @@ async def _start(ctx: JobContext, api: GitHubAPI, service: IntakeService, work: 
         restart=argument == "restart" or resume,
     )
     await gitdata.add_labels(api, thread.owner, thread.repo, thread.number, [contracts_pr.INTAKE_LABEL])
-    await _show_intake(api, ctx.db, thread, thread.number, _with_notes(result, work.note))
+    await _show_intake(
+        api, ctx.db, thread, thread.number, _with_notes(result, work.note) + _gave_up(ctx, result)
+    )
     if result.unavailable:
         return await _wait_for_model(ctx)
     if existing is not None and argument != "restart" and not resume:
@@ -277,7 +279,7 @@ async def _answers(ctx: JobContext, api: GitHubAPI, service: IntakeService, work
         )
     else:
         result = await service.process_answers(record.id)
-    await _show_intake(api, ctx.db, thread, work.intake_issue, result.progress)
+    await _show_intake(api, ctx.db, thread, work.intake_issue, result.progress + _gave_up(ctx, result))
     if result.unavailable:
         return await _wait_for_model(ctx)
     return await _after_turn(ctx, api, service, work, result)
@@ -315,10 +317,22 @@ async def _reopen(ctx: JobContext, api: GitHubAPI, service: IntakeService, work:
     except UnknownSection as exc:
         await progress.reply(api, thread.owner, thread.repo, thread.number, str(exc))
         return False
-    await _show_intake(api, ctx.db, thread, work.intake_issue, _with_notes(result, work.note))
+    await _show_intake(
+        api, ctx.db, thread, work.intake_issue, _with_notes(result, work.note) + _gave_up(ctx, result)
+    )
     if result.unavailable:
         return await _wait_for_model(ctx)
     return True
+
+
+def _gave_up(ctx: JobContext, result: StepResult) -> str:
+    """What the progress comment adds when the last retry also found the model unavailable."""
+    if result.unavailable and ctx.final_attempt:
+        return (
+            "\n\nThe model stayed unavailable after several tries. Nothing is lost: the intake resumes "
+            "with the next comment here."
+        )
+    return ""
 
 
 async def _wait_for_model(ctx: JobContext) -> bool | None:

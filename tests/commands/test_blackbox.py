@@ -262,6 +262,7 @@ async def test_an_answer_left_waiting_by_the_model_is_answered_with_the_next_one
     bench.model.queue(*[overloaded()] * 4)
     first = await bench.comment(issue, "FastAPI")
     assert "model is unavailable" in bench.progress_comment(issue)
+    assert "resumes with the next comment" in bench.progress_comment(issue)
     assert bench.reactions(first) == ["eyes"]
     await bench.comment(issue, "and PostgreSQL")
     sections = (await intake_row(bench, issue))["sections"]
