@@ -112,8 +112,9 @@ class RuleSet:
     _common: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Keywords of the generic rules (key, token, secret, …) occur all over source code: a
-        # substring test per keyword is cheaper for them than handling every automaton hit.
+        # Keywords of the generic rules (key, token, secret, …) and two-character ones ("s.", "ey")
+        # occur all over source code: for them a substring test, skipped once their rules are
+        # already in, is cheaper than handling every automaton hit.
         automaton = ahocorasick.Automaton()
         by_keyword: dict[str, list[int]] = {}
         common: dict[str, list[int]] = {}
@@ -123,7 +124,8 @@ class RuleSet:
             if not rule.keywords:
                 self._always.append(i)
             for kw in rule.keywords:
-                (common if rule.id.startswith("generic") else by_keyword).setdefault(kw, []).append(i)
+                frequent = rule.id.startswith("generic") or len(kw) <= 2
+                (common if frequent else by_keyword).setdefault(kw, []).append(i)
         self._common = common
         for kw, ids in by_keyword.items():
             automaton.add_word(kw, ids)
@@ -147,7 +149,7 @@ class RuleSet:
         """The rules whose keywords occur in the (lower-cased) text."""
         hit: set[int] = set(self._always)
         for kw, ids in self._common.items():
-            if kw in lowered:
+            if not hit.issuperset(ids) and kw in lowered:
                 hit.update(ids)
         if self._automaton is not None:
             for _end, ids in self._automaton.iter(lowered):
