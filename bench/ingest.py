@@ -228,7 +228,8 @@ def main() -> int:
     print("command: .venv/bin/python bench/ingest.py " + " ".join(sys.argv[1:]))
     print(f"server: forgeguard serve --workers 0 on 127.0.0.1:{port}, {os.cpu_count()} cores")
     print(
-        f"requests: {len(latencies)} in {elapsed:.1f}s at concurrency {options.concurrency}; statuses {statuses}"
+        f"requests: {len(latencies)} in {elapsed:.1f}s at concurrency {options.concurrency};"
+        f" statuses {statuses}"
     )
     print(f"accepted: {rate:.0f} deliveries/s")
     print(f"ack latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {max(latencies) * 1000:.1f}")
