@@ -83,12 +83,24 @@ class Allowlist:
 class Rule:
     id: str
     description: str
-    regex: _Pattern | None
+    source: str | None
+    """The regex as written; compiled on first use (most rules never pass their keyword gate)."""
     path: _Pattern | None
     entropy: float
     secret_group: int
     keywords: tuple[str, ...]
     allowlists: list[Allowlist]
+    broken: str | None = None
+    _compiled: _Pattern | None = None
+
+    def regex(self) -> _Pattern | None:
+        """The compiled regex; None when there is none or it cannot compile (then `broken` says why)."""
+        if self._compiled is None and self.source is not None and self.broken is None:
+            try:
+                self._compiled = _compile(self.source)
+            except Exception as exc:
+                self.broken = f"rule {self.id}: {' '.join(str(exc).split())}"
+        return self._compiled
 
 
 @dataclass(frozen=True)
@@ -119,7 +131,7 @@ class RuleSet:
         by_keyword: dict[str, list[int]] = {}
         common: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
-            if rule.regex is None:
+            if rule.source is None:
                 continue
             if not rule.keywords:
                 self._always.append(i)
@@ -143,7 +155,7 @@ class RuleSet:
     def path_rules(self, path: str) -> list[str]:
         """Rules that flag a file by its path alone (e.g. a PKCS#12 key file)."""
         p = path.encode("utf-8")
-        return [r.id for r in self.rules if r.regex is None and r.path is not None and r.path.search(p)]
+        return [r.id for r in self.rules if r.source is None and r.path is not None and r.path.search(p)]
 
     def candidates(self, lowered: str) -> list[Rule]:
         """The rules whose keywords occur in the (lower-cased) text."""
@@ -164,10 +176,14 @@ class RuleSet:
         found: list[Match] = []
         seen: set[tuple[int, str]] = set()
         for rule in self.candidates(text.lower()):
-            assert rule.regex is not None
             if rule.path is not None and not rule.path.search(pbytes):
                 continue
-            for m in rule.regex.finditer(data):
+            regex = rule.regex()
+            if regex is None:
+                if rule.broken and rule.broken not in self.problems:
+                    self.problems.append(rule.broken)
+                continue
+            for m in regex.finditer(data):
                 secret, offset = _secret(m, rule.secret_group)
                 if not secret:
                     continue
@@ -238,7 +254,7 @@ def _load_rule(doc: dict[str, Any]) -> Rule:
     return Rule(
         id=str(doc["id"]),
         description=str(doc.get("description", "")),
-        regex=_compile(regex) if isinstance(regex, str) else None,
+        source=regex if isinstance(regex, str) else None,
         path=_compile_path(path) if isinstance(path, str) else None,
         entropy=float(doc.get("entropy", 0.0)),
         secret_group=int(doc.get("secretGroup", 0)),
