@@ -116,10 +116,15 @@ def _run(coro: Coroutine[Any, Any, None]) -> int:
 
 
 async def _migrate(settings: Settings) -> None:
-    from forgeguard_app.server import open_database
+    from forgeguard_app.db import Database
+    from forgeguard_app.server import database_url
 
-    db = await open_database(settings, max_size=2)
-    await db.close()
+    db = await Database.connect(database_url(settings), min_size=1, max_size=2)
+    try:
+        applied = await db.migrate()
+    finally:
+        await db.close()
+    print(f"applied {', '.join(applied)}" if applied else "the database is up to date")
 
 
 def sign(body: bytes, secret: str) -> str:

@@ -29,7 +29,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def process_env(tmp_path: pathlib.Path, **values: str) -> dict[str, str]:
     """A clean environment: no inherited GitHub or database settings, the project importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_", "FORGEGUARD_"))}
-    env.update(PYTHONPATH=str(ROOT), FORGEGUARD_DATA_DIR=str(tmp_path / "data"), **values)
+    env.update(PYTHONPATH=str(ROOT), FORGEGUARD_DATA_DIR=str(tmp_path / "data"))
+    env.update(values)
     return env
 
 
@@ -190,3 +191,33 @@ def test_wrong_settings_stop_the_process_with_one_line_per_mistake(
         "forgeguard: PORT must be a number from 1 to 65535, got 'http'",
         "forgeguard: LOG_LEVEL must be one of debug, info, warning, error, got 'chatty'",
     ]
+
+
+def test_without_database_url_an_embedded_postgres_keeps_its_data_between_runs(
+    tmp_path: pathlib.Path,
+) -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    # Outside pytest's 0700 basetemp: as root, pgserver runs postgres as its own user.
+    data = pathlib.Path(tempfile.mkdtemp(prefix="forgeguard-embedded-"))
+    try:
+        env = process_env(tmp_path, FORGEGUARD_DATA_DIR=str(data))
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "forgeguard_app", "migrate"],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            for _ in range(2)
+        ]
+        assert [run.returncode for run in runs] == [0, 0]
+        assert runs[0].stdout.startswith("applied 001_deliveries.sql")
+        assert runs[1].stdout.strip() == "the database is up to date"
+        assert (data / "postgres" / "PG_VERSION").is_file()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
