@@ -217,9 +217,14 @@ def _tsconfig(ctx: AuditContext, path: str) -> str | None:
 def wants(ctx: AuditContext) -> Iterable[str]:
     files = selected_paths(ctx, _is_source)
     dep_file = _forge_dep(ctx)
-    wanted: set[str] = {"forge.json", *files}
     py_files = [f for f in files if f.endswith(PY_EXTENSIONS)]
     js_files = [f for f in files if imports_js.is_js(f)]
+    # files whose imports are cached by blob id need not be fetched at all
+    wanted: set[str] = {
+        "forge.json",
+        *imports_py.uncached(ctx.head, py_files, ctx.cache),
+        *imports_js.uncached(ctx.head, js_files, ctx.cache),
+    }
     folders = {f.rsplit("/", 1)[0] if "/" in f else "" for f in py_files}
     index = _PythonManifestIndex(ctx, dep_file)
     for folder in folders:

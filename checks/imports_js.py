@@ -153,6 +153,18 @@ def analyses_for(
     return out
 
 
+def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None) -> list[str]:
+    """The paths whose analysis is not in the cache yet (the files a check still has to read)."""
+    if cache is None:
+        return list(paths)
+    out: list[str] = []
+    for path in paths:
+        blob = snapshot.blob_id(path)
+        if blob is None or JsAnalysis.from_data(cache.get(f"{CACHE_KIND}:{_kind(path)}", blob)) is None:
+            out.append(path)
+    return out
+
+
 def package_name(specifier: str) -> str | None:
     """The npm package a bare specifier names (`@scope/name` or the first segment); None if not bare."""
     if not specifier or specifier.startswith((".", "/", "#", "node:")) or ":" in specifier:

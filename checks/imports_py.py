@@ -191,6 +191,18 @@ def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dic
     return out
 
 
+def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None) -> list[str]:
+    """The paths whose imports are not in the cache yet (the files a check still has to read)."""
+    if cache is None:
+        return list(paths)
+    out: list[str] = []
+    for path in paths:
+        blob = snapshot.blob_id(path)
+        if blob is None or PyImports.from_data(cache.get(CACHE_KIND, blob)) is None:
+            out.append(path)
+    return out
+
+
 def imports_for(
     snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None = None
 ) -> dict[str, PyImports]:

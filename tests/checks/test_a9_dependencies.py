@@ -344,3 +344,10 @@ def test_a_50_megabyte_python_file_is_noted_not_parsed() -> None:
     verdict = a9.run(make_ctx(head, head, full=True))
     assert verdict.outcome == "pass"
     assert [(f.path, f.level) for f in verdict.findings] == [("huge.py", "notice")]
+
+
+def test_wants_leaves_out_files_whose_imports_are_cached() -> None:
+    cache = MemoryCache()
+    head = {**REQS, "a.py": "import requests\n", "b.py": "import os\n", "c.js": "import 'x';\n"}
+    a9.run(make_ctx({**REQS, "a.py": "import requests\n", "c.js": "import 'x';\n"}, cache=cache))
+    assert set(a9.wants(make_ctx(head, cache=cache))) == {"forge.json", "b.py", "requirements.txt"}
