@@ -26,6 +26,7 @@ _GIT_CONFIG = (
     "-c", "diff.mnemonicPrefix=false",
     "-c", "diff.relative=false",
     "-c", "log.showSignature=false",
+    "-c", "diff.interHunkContext=0",
 )
 _STATUS: dict[str, Status] = {
     "A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied",
@@ -381,15 +382,13 @@ class GitSource:
         entries = _parse_raw(raw)
         if not entries:
             return []
-        patch = self.git(
-            "diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *options, *revs, "--"
+        sections = self._patch_sections(
+            ["diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *options, *revs, "--"]
         )
-        sections = _split_patch(patch)
         if len(sections) != len(entries):
             raise GitError("git diff listed the files differently in its two outputs")
         files: list[ChangedFile] = []
-        for (status, similarity, old, new), section in zip(entries, sections, strict=True):
-            binary, added = _parse_section(section)
+        for (status, similarity, old, new), (binary, added) in zip(entries, sections, strict=True):
             files.append(
                 ChangedFile(
                     path=new,
@@ -401,6 +400,18 @@ class GitSource:
                 )
             )
         return files
+
+
+    def _patch_sections(self, args: list[str]) -> list[tuple[bool, list[tuple[int, str]]]]:
+        """Stream `git diff -U0` and parse it as it comes: a large change is never held whole."""
+        with subprocess.Popen(
+            ["git", *_GIT_CONFIG, *args], cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        ) as proc:
+            assert proc.stdout is not None
+            sections = _parse_patch(proc.stdout)
+            if proc.wait() != 0:
+                raise GitError(f"git diff failed (exit {proc.returncode})")
+        return sections
 
 
 def _path(raw: bytes) -> str:
@@ -432,38 +443,39 @@ def _parse_raw(raw: bytes) -> list[tuple[Status, int | None, str, str]]:
     return entries
 
 
-def _split_patch(patch: bytes) -> list[list[bytes]]:
-    sections: list[list[bytes]] = []
-    for line in patch.split(b"\n"):
-        if line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
-            sections.append([line])
-        elif sections:
-            sections[-1].append(line)
-    return sections
+def _parse_patch(stream: IO[bytes]) -> list[tuple[bool, list[tuple[int, str]]]]:
+    """Per file section of a `-U0` patch: whether git called it binary, and its added lines.
 
-
-def _parse_section(lines: list[bytes]) -> tuple[bool, list[tuple[int, str]]]:
-    """Whether git called the file binary, and its added lines with their head line numbers."""
+    Added lines carry their line number at head; with no context lines, a
+    hunk's `+` lines are numbered on from the `+start` of its header.
+    """
+    sections: list[tuple[bool, list[tuple[int, str]]]] = []
     added: list[tuple[int, str]] = []
-    binary = False
-    in_hunks = False
+    started = binary = in_hunks = False
     number = 0
-    for line in lines[1:]:
-        if not in_hunks and line.startswith(b"Binary files ") and line.endswith(b" differ"):
-            binary = True
-        match = _HUNK.match(line)
-        if match:
-            in_hunks = True
-            number = int(match.group(1))
-            continue
-        if not in_hunks:
-            continue
-        if line.startswith(b"+"):
-            text = line[1:]
+    for line in stream:
+        first = line[:1]
+        if in_hunks and first == b"+":
+            text = line[1:-1] if line.endswith(b"\n") else line[1:]
             if text.endswith(b"\r"):
                 text = text[:-1]
             added.append((number, text.decode("utf-8", "replace")))
             number += 1
-        elif line.startswith(b" "):
-            number += 1
-    return binary, added
+        elif in_hunks and first == b" ":
+            number += 1  # a context line (none with -U0, but the count must stay right)
+        elif in_hunks and first in (b"-", b"\\"):
+            continue
+        elif first == b"@" and line.startswith(b"@@"):
+            match = _HUNK.match(line)
+            if match:
+                in_hunks = True
+                number = int(match.group(1))
+        elif line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
+            if started:
+                sections.append((binary, added))
+            started, added, binary, in_hunks = True, [], False, False
+        elif not in_hunks and line.startswith(b"Binary files ") and line.rstrip(b"\n").endswith(b" differ"):
+            binary = True
+    if started:
+        sections.append((binary, added))
+    return sections
