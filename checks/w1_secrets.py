@@ -66,10 +66,14 @@ def wants(ctx: AuditContext) -> Iterable[str]:
     return ()
 
 
-def _scan_text(rules: RuleSet, path: str, text: str) -> list[tuple[str, int, str]]:
+Found = list[tuple[str, int, str]]
+"""(rule, line, redacted value) of each secret in one file."""
+
+
+def _scan_text(rules: RuleSet, path: str, text: str) -> Found:
     """(rule, index of the added line, redacted value) for each secret in a file's added lines."""
     lines = text.split("\n")
-    out: list[tuple[str, int, str]] = []
+    out: Found = []
     for match in rules.scan(path, text):
         if ALLOW_MARKER.search(lines[match.line]):
             continue
@@ -77,15 +81,16 @@ def _scan_text(rules: RuleSet, path: str, text: str) -> list[tuple[str, int, str
     return out
 
 
-def _scan_batch(items: list[tuple[str, str]]) -> list[list[tuple[str, int, str]]]:
+def _scan_batch(items: list[tuple[str, str]]) -> tuple[list[Found], list[str]]:
+    """Run in a pool worker: each file's secrets, and the rules found broken on the way."""
     rules = default_rules()
-    return [_scan_text(rules, path, text) for path, text in items]
+    return [_scan_text(rules, path, text) for path, text in items], list(rules.problems)
 
 
-def _cached(value: object) -> list[tuple[str, int, str]] | None:
+def _cached(value: object) -> Found | None:
     if not isinstance(value, list):
         return None
-    out: list[tuple[str, int, str]] = []
+    out: Found = []
     for item in value:
         if not (isinstance(item, list) and len(item) == 3):
             return None
@@ -96,12 +101,9 @@ def _cached(value: object) -> list[tuple[str, int, str]] | None:
     return out
 
 
-Found = list[tuple[str, int, str]]
-
-
 def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> list[Found]:
     """Each file's secrets as (rule, line at head, redacted value); cached per blob for added files."""
-    results: list[list[tuple[str, int, str]] | None] = [None] * len(files)
+    results: list[Found | None] = [None] * len(files)
     keys: list[tuple[str, str] | None] = [None] * len(files)
     todo: list[int] = []
     for i, changed in enumerate(files):
@@ -122,7 +124,8 @@ def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> li
     scanned = pool.map_batches(
         _scan_batch, [[(files[todo[j]].path, texts[j]) for j in b] for b in batches], parallel=parallel
     )
-    for batch, found in zip(batches, scanned, strict=True):
+    for batch, (found, problems) in zip(batches, scanned, strict=True):
+        rules.problems.extend(p for p in problems if p not in rules.problems)
         for j, per_file in zip(batch, found, strict=True):
             i = todo[j]
             numbers = files[i].added_lines
