@@ -46,6 +46,8 @@ class Settings:
     builder_model: str = DEFAULT_BUILDER_MODEL
     planner_model: str = DEFAULT_PLANNER_MODEL
     public_url: str = "http://127.0.0.1:3000"
+    app_slug: str = "forgeguard"
+    """The app's slug on GitHub, for `@<slug>` commands (`/setup` writes it to `.env`)."""
     env_file: pathlib.Path | None = None
     """The `.env` that was read (the setup flow writes credentials there)."""
 
@@ -162,6 +164,7 @@ class Settings:
             builder_model=get("FORGEGUARD_BUILDER_MODEL") or DEFAULT_BUILDER_MODEL,
             planner_model=get("FORGEGUARD_PLANNER_MODEL") or DEFAULT_PLANNER_MODEL,
             public_url=url("FORGEGUARD_PUBLIC_URL", f"http://{host}:{port}"),
+            app_slug=(get("GITHUB_APP_SLUG") or "forgeguard").lower(),
             env_file=env_file,
         )
         if problems:

@@ -12,10 +12,8 @@ See `flow` for how edits and deletions are treated.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
-from dotenv import dotenv_values
 from gidgethub.abc import GitHubAPI
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
@@ -45,20 +43,12 @@ log = logging.getLogger(__name__)
 
 router = Router()
 
-SLUG_VARIABLE = "GITHUB_APP_SLUG"
 QUEUED_COMMANDS = frozenset({"intake", "back", "edit", "contracts", "revise", "approve", "reject"})
 
 
 def app_slug(settings: Settings) -> str:
-    """The app's slug for `@<slug>` commands.
-
-    `GITHUB_APP_SLUG` from the environment or the `.env` the settings came from
-    (the `/setup` flow writes it there), else `forgeguard`.
-    """
-    value = os.environ.get(SLUG_VARIABLE)
-    if not value and settings.env_file is not None and settings.env_file.is_file():
-        value = dotenv_values(settings.env_file).get(SLUG_VARIABLE)
-    return (value or DEFAULT_SLUG).strip().lower()
+    """The app's slug for `@<slug>` commands (`GITHUB_APP_SLUG`, written by `/setup`)."""
+    return settings.app_slug.strip().lower() or DEFAULT_SLUG
 
 
 def describe_place(thread: Thread, places: frozenset[Place]) -> str:

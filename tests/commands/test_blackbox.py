@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from forgeguard_app.intake.contracts import validate_contracts
 from tests.commands.harness import DARK_MODE, Bench
 from tests.fixtures.anthropic import overloaded, tool_call
@@ -387,10 +385,9 @@ async def test_audit_in_an_issue_is_answered_as_the_wrong_place(bench: Bench) ->
     assert bench.fake.check_runs == []
 
 
-async def test_the_app_mention_runs_a_command(bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_APP_SLUG", "acme-forge")
+async def test_the_app_mention_runs_a_command(bench: Bench) -> None:
     issue = bench.issue()
-    command = await bench.comment(issue, "@acme-forge help")
+    command = await bench.comment(issue, "@forgeguard help")
     assert bench.reactions(command) == ["eyes", "+1"]
     assert "`/forge help`" in bench.app_comments(issue)[0]
 

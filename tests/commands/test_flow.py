@@ -86,12 +86,10 @@ def test_the_thread_and_comment_are_read_from_the_payload() -> None:
 def test_the_app_slug_comes_from_the_env_file_the_setup_flow_wrote(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("GITHUB_APP_SLUG", raising=False)
     env = tmp_path / ".env"
     env.write_text("GITHUB_APP_SLUG=Acme-Forge\n")
-    assert app_slug(Settings(env_file=env)) == "acme-forge"
+    assert app_slug(Settings.from_env(environ={}, env_file=env)) == "acme-forge"
 
 
-def test_the_app_slug_defaults_to_forgeguard(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GITHUB_APP_SLUG", raising=False)
-    assert app_slug(Settings()) == "forgeguard"
+def test_the_app_slug_defaults_to_forgeguard() -> None:
+    assert app_slug(Settings.from_env(environ={}, env_file="/nonexistent/.env")) == "forgeguard"
