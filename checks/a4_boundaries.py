@@ -115,8 +115,8 @@ def parse_contract(text: str) -> Contract:
     for i, item in enumerate(doc["layers"], start=1):
         if not isinstance(item, dict):
             raise ContractError(f"boundaries.json: layer {i} is not an object")
-        name = item.get("name") if isinstance(item.get("name"), str) else f"layer {i}"
-        assert isinstance(name, str)
+        raw_name = item.get("name")
+        name = raw_name if isinstance(raw_name, str) else f"layer {i}"
         glob = item.get("glob", item.get("globs"))
         globs = [glob] if isinstance(glob, str) else glob
         if not isinstance(globs, list) or not globs or not all(isinstance(g, str) for g in globs):
@@ -127,7 +127,8 @@ def parse_contract(text: str) -> Contract:
         rules = [_rule(name, entry, item.get("flags")) for entry in forbidden]
         layers.append(Layer(name, globs, _spec(name, globs), rules))
     known: list[tuple[pathspec.GitIgnoreSpec, str]] = []
-    for entry in doc.get("known_violations") or []:
+    known_violations = doc.get("known_violations")
+    for entry in known_violations if isinstance(known_violations, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
             pattern = entry.get("pattern")
             tolerated = pattern if isinstance(pattern, str) else ""
