@@ -275,3 +275,20 @@ def test_a_50_megabyte_layer_file_is_noted_not_scanned() -> None:
 def test_run_on_a_repository_without_governance_folder_skips() -> None:
     verdict = a4.run(make_ctx({CONTRACT.removeprefix("Forge/Contracts/"): "{}"}, governance_dir=None))
     assert (verdict.outcome, verdict.detail) == ("skip", "no Forge governance folder")
+
+
+def test_odd_shapes_in_the_contract_do_not_crash() -> None:
+    doc = {"layers": [{"name": 7, "glob": "app/**", "forbidden": [SQL]}], "known_violations": "none"}
+    head, base = with_contract(json.dumps(doc), {"app/x.py": 'q = "SELECT 1"\n'})
+    assert messages(run(head, base)) == [
+        r"[layer 1] app/x.py:1 contains '\bSELECT\b' (raw SQL belongs in the repository layer)"
+    ]
+
+
+def test_a_forbidden_entry_that_is_neither_string_nor_object_is_an_error() -> None:
+    head, base = with_contract(contract(layer("api", "app/**", 42)), {"app/x.py": ""})
+    verdict = run(head, base)
+    assert (verdict.outcome, verdict.detail) == (
+        "error",
+        "boundaries.json: layer 'api': forbidden entries are strings or objects",
+    )
