@@ -127,13 +127,20 @@ def git_blob_id(data: bytes) -> str:
 
 
 class GitSnapshot:
-    """The regular files of one commit; symlinks and submodules are not files to read."""
+    """The regular files of one commit; symlinks and submodules are not files to read.
+
+    Files read are kept (up to `CACHE_BYTES`), so a file that several checks
+    read comes out of git once; past the budget, reads go to git each time.
+    """
+
+    CACHE_BYTES = 256 * 1024 * 1024
 
     def __init__(self, source: GitSource, commit: str) -> None:
         self._source = source
         self._commit = commit
         self._entries: dict[str, _Entry] | None = None
         self._data: dict[str, bytes] = {}
+        self._cached_bytes = 0
 
     @property
     def commit(self) -> str:
@@ -176,13 +183,17 @@ class GitSnapshot:
         if entry is None:
             return None
         data = self._source.read_object(entry.blob_id)
-        if data is not None:
+        if data is not None and self._cached_bytes + len(data) <= self.CACHE_BYTES:
             self._data[path] = data
+            self._cached_bytes += len(data)
         return data
 
     def prefetch(self, paths: Iterable[str]) -> None:
+        """Read the files now, through the one reader process, as far as the cache budget goes."""
         for path in paths:
-            self.read(path)
+            size = self.size(path)
+            if size is not None and path not in self._data and self._cached_bytes + size <= self.CACHE_BYTES:
+                self.read(path)
 
 
 class WorkingTreeSnapshot:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from checks.gitsource import GitError, GitSource, git_blob_id
+from checks.gitsource import GitError, GitSnapshot, GitSource, git_blob_id
 from checks.source import EMPTY_TREE, WORKING_TREE
 from tests.fixtures.gitrepo import GitRepo
 
@@ -269,3 +269,25 @@ def test_revisions_that_look_like_options_are_not_options(git_repo: GitRepo) -> 
         with pytest.raises(GitError):
             source.commits_between("--output=/tmp/forgeguard-x", head)
     assert not pathlib.Path("/tmp/forgeguard-x").exists()
+
+
+def test_files_past_the_cache_budget_are_read_again_from_git(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.commit({"a.txt": "a" * 60, "b.txt": "b" * 60})
+    monkeypatch.setattr(GitSnapshot, "CACHE_BYTES", 100)
+    with GitSource(git_repo.path) as source:
+        snap = source.snapshot("HEAD")
+        snap.prefetch(["a.txt", "b.txt"])
+        reads: list[str] = []
+        original = source.read_object
+
+        def counting(object_id: str) -> bytes | None:
+            reads.append(object_id)
+            return original(object_id)
+
+        monkeypatch.setattr(source, "read_object", counting)
+        assert snap.read("a.txt") == b"a" * 60
+        assert snap.read("b.txt") == b"b" * 60
+        assert snap.read("b.txt") == b"b" * 60
+    assert reads == [snap.blob_id("b.txt")] * 2
