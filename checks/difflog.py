@@ -17,6 +17,7 @@ _QUOTES = "`\"'"
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_PATH_LIKE = re.compile(r"^\S*(?:/\S*|\S\.\w+)$")
 _PHASE = re.compile(r"\bPhase\s+\d+\b.*")
 _KEY_VALUE = re.compile(r"^(?:[-*+]\s+)?[*_]*\s*([A-Za-z][\w ]*?)\s*[*_]*\s*:\s*[*_]*\s*(.*?)\s*$")
 
@@ -130,15 +131,28 @@ def is_level2_heading(line: str) -> bool:
 
 
 def claimed_in(lines: list[str]) -> list[str]:
-    """Paths claimed by the bullets and table rows of one section."""
-    bullets = [(m.group(1), m.group(2)) for m in map(_BULLET.match, lines) if m]
-    top = min((len(indent.expandtabs(4)) for indent, _ in bullets), default=0)
-    claims: list[str] = []
+    """Paths claimed by the bullets and table rows of one section.
+
+    Top-level bullets are the claims and bullets nested under them describe
+    the change, except where the nested bullets are themselves paths: then the
+    top-level bullet is a group label (`- Backend` over `  - app/x.py`).
+    """
+    bullets = [(len(m.group(1).expandtabs(4)), m.group(2)) for m in map(_BULLET.match, lines) if m]
+    top = min((indent for indent, _ in bullets), default=0)
+    groups: list[tuple[str | None, list[str | None]]] = []
     for indent, text in bullets:
-        if len(indent.expandtabs(4)) == top:
-            path = claim_path(_CHECKBOX.sub("", text))
-            if path:
-                claims.append(path)
+        path = claim_path(_CHECKBOX.sub("", text))
+        if indent == top or not groups:
+            groups.append((path, []))
+        else:
+            groups[-1][1].append(path)
+    claims: list[str] = []
+    for label, nested in groups:
+        nested_paths = [p for p in nested if p and _PATH_LIKE.match(p)]
+        if nested_paths:
+            claims.extend(nested_paths)
+        elif label:
+            claims.append(label)
     claims.extend(_table_claims(lines))
     return claims
 

@@ -62,7 +62,12 @@ def test_created_and_modified_sections_with_trailing_text_are_claims_too() -> No
 
 
 def test_indented_sub_bullets_describe_a_file_and_claim_nothing() -> None:
-    assert claims("- app/x.py\n  - added foo\n  - removed bar\n- app/y.py\n") == ["app/x.py", "app/y.py"]
+    assert claims("- app/x.py\n  - added foo\n  - removed bar.\n- app/y.py\n") == ["app/x.py", "app/y.py"]
+
+
+def test_nested_paths_under_a_group_label_are_the_claims() -> None:
+    text = "- Backend\n  - app/x.py - added\n  - `setup.cfg`\n- Frontend:\n  - web/a.ts\n- README.md\n"
+    assert claims(text) == ["app/x.py", "setup.cfg", "web/a.ts", "README.md"]
 
 
 def test_numbered_items_are_bullets() -> None:
