@@ -231,3 +231,14 @@ def test_python_m_checks_is_the_same_command(git_repo: GitRepo) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["overall"] == "pass"
+
+
+def test_a_repository_config_that_is_not_yaml_is_reported_and_the_defaults_apply(
+    git_repo: GitRepo, capsys: Capture
+) -> None:
+    git_repo.commit({**governed([CONFIG]), CONFIG: "checks: {A1: [\n\xff"})
+    code, out, _ = run(capsys, str(git_repo.path), "--format", "json")
+    data = json.loads(out)
+    assert code in (0, 1)
+    assert len(data["config_errors"]) == 1 and "invalid YAML" in data["config_errors"][0]
+    assert len(data["checks"]) == 12
