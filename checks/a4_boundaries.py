@@ -21,7 +21,7 @@ import pathspec
 from checks import imports_js, imports_py
 from checks.comments import strip_comments
 from checks.context import AuditContext, Verdict, decode
-from checks.files import is_binary
+from checks.files import head_paths, is_binary
 from checks.governance import NOT_GOVERNED
 from checks.model import Finding, Level
 
@@ -147,7 +147,7 @@ def _scan_everything(ctx: AuditContext) -> bool:
 
 def _candidates(ctx: AuditContext) -> list[str]:
     if _scan_everything(ctx):
-        return list(ctx.head.paths())
+        return head_paths(ctx, lambda _: True)
     return [f.path for f in ctx.change.files if f.status != "removed"]
 
 

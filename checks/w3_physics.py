@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import yaml
 
 from checks.context import AuditContext, Verdict
-from checks.files import is_binary
+from checks.files import head_paths, is_binary
 from checks.governance import NOT_GOVERNED
 from checks.manifests import read_forge_json
 from checks.model import Finding
@@ -99,7 +99,7 @@ def _router_dirs(ctx: AuditContext) -> tuple[str, ...]:
 
 def _router_files(ctx: AuditContext) -> list[str]:
     prefixes = tuple(f"{d}/" for d in _router_dirs(ctx))
-    return [p for p in ctx.head.paths() if p.startswith(prefixes) and p.endswith(SOURCE_EXTENSIONS)]
+    return head_paths(ctx, lambda p: p.startswith(prefixes) and p.endswith(SOURCE_EXTENSIONS))
 
 
 def _skipped(route: str) -> bool:

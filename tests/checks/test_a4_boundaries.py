@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from checks import a4_boundaries as a4
+from checks.config import AuditConfig
 from checks.context import Verdict
 from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
@@ -292,3 +293,10 @@ def test_a_forbidden_entry_that_is_neither_string_nor_object_is_an_error() -> No
         "error",
         "boundaries.json: layer 'api': forbidden entries are strings or objects",
     )
+
+
+def test_full_leaves_out_paths_ignore() -> None:
+    text = contract(layer("api", "app/**", SQL))
+    head = {CONTRACT: text, "app/vendor/lib.py": 'q = "SELECT 1"\n'}
+    ctx = make_ctx(head, head, full=True, config=AuditConfig(paths_ignore=["app/vendor/**"]))
+    assert a4.run(ctx).outcome == "pass"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks import w3_physics as w3
+from checks.config import AuditConfig
 from checks.context import Verdict
 from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
@@ -146,3 +147,9 @@ def test_huge_and_binary_router_files_are_passed_over() -> None:
 def test_run_on_a_repository_without_governance_folder_skips() -> None:
     verdict = w3.run(make_ctx({"physics.yaml": physics("/a")}, governance_dir=None))
     assert (verdict.outcome, verdict.detail) == ("skip", "no Forge governance folder")
+
+
+def test_router_files_under_paths_ignore_do_not_cover() -> None:
+    files = {PHYSICS: physics("/users"), "api/gen/u.py": '"/users"\n', "Forge/evidence/updatedifflog.md": "x"}
+    ctx = make_ctx(files, config=AuditConfig(paths_ignore=["api/gen/"]))
+    assert w3.run(ctx).outcome == "warn"
