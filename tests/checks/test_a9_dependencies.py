@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from checks import a9_dependencies as a9
 from checks.cache import MemoryCache
+from checks.config import AuditConfig
 from checks.context import Verdict
 from tests.checks.gitaudit import audit, result
 from tests.checks.memsource import Files, make_ctx
@@ -351,3 +352,9 @@ def test_wants_leaves_out_files_whose_imports_are_cached() -> None:
     head = {**REQS, "a.py": "import requests\n", "b.py": "import os\n", "c.js": "import 'x';\n"}
     a9.run(make_ctx({**REQS, "a.py": "import requests\n", "c.js": "import 'x';\n"}, cache=cache))
     assert set(a9.wants(make_ctx(head, cache=cache))) == {"forge.json", "b.py", "requirements.txt"}
+
+
+def test_full_leaves_out_paths_ignore() -> None:
+    head = {**REQS, "vendor/lib.py": "import numpy\n"}
+    ctx = make_ctx(head, head, full=True, config=AuditConfig(paths_ignore=["vendor/"]))
+    assert a9.run(ctx).outcome == "skip"
