@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -18,51 +17,13 @@ if TYPE_CHECKING:
 router = Router()
 
 
-@dataclass(frozen=True)
-class InstallationState:
-    """What the tables say about one installation."""
-
-    repository_selection: str | None
-    suspended: bool
-    deleted: bool
-
-
-def repository_covered(installation: InstallationState | None, repository_active: bool | None) -> bool:
-    """Whether a delivery for a repository of this installation should be acted on.
-
-    An installation not seen yet is taken on trust (its `installation.created` may
-    still be on its way); a deleted or suspended one is not; a repository the
-    app lost access to is not; with `selected` repositories only those listed count.
-    """
-    if installation is None:
-        return True
-    if installation.deleted or installation.suspended:
-        return False
-    if repository_active is not None:
-        return repository_active
-    return installation.repository_selection != "selected"
-
-
 async def is_installed(conn: asyncpg.Connection, installation_id: int, repo_id: int | None) -> bool:
-    """Whether the app may act on `repo_id` through `installation_id`; records an unknown installation."""
-    row = await conn.fetchrow(
-        """
-        SELECT i.repository_selection, i.suspended_at IS NOT NULL AS suspended,
-               i.deleted_at IS NOT NULL AS deleted, r.active
-        FROM installations i
-        LEFT JOIN installation_repositories r ON r.installation_id = i.id AND r.repository_id = $2
-        WHERE i.id = $1
-        """,
-        installation_id,
-        repo_id,
-    )
-    if row is None:
-        await conn.execute(
-            "INSERT INTO installations (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", installation_id
-        )
-        return True
-    state = InstallationState(row["repository_selection"], row["suspended"], row["deleted"])
-    return repository_covered(state, None if repo_id is None else row["active"])
+    """Whether the app acts on `repo_id` through `installation_id`; records an unknown installation.
+
+    The rules live in SQL (migration 007, `forgeguard_repository_covered`) because
+    the webhook endpoint applies them in the statement that stores a delivery.
+    """
+    return bool(await conn.fetchval("SELECT forgeguard_repository_covered($1, $2)", installation_id, repo_id))
 
 
 def _timestamp(value: Any) -> dt.datetime | None:

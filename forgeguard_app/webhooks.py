@@ -13,7 +13,6 @@ from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
-from forgeguard_app.installations import is_installed
 from forgeguard_app.logs import delivery_id_var
 from forgeguard_app.web.state import state_of
 
@@ -158,46 +157,46 @@ async def receive(request: web.Request) -> web.Response:
 
 
 async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
-    """Insert the delivery and queue its job atomically; returns queued, duplicate or ignored.
+    """Insert the delivery and queue its job in one statement; returns queued, duplicate or ignored.
 
-    One statement does both (the `jobs` row's trigger hands it to pgqueuer), so no
-    explicit transaction is needed; the installation check before it only reads
-    or records an installation not seen yet.
+    One statement, so one transaction and one round trip: whether the repository
+    is covered by the installation (`forgeguard_repository_covered`, migration
+    007), the delivery, its `jobs` row, and (by that row's trigger) the pgqueuer job.
     """
-    payload_text = _json_text(delivery, body)
-    async with pool.acquire() as conn:
-        acted_on = needs_work(delivery)
-        if acted_on and delivery.event not in INSTALLATION_EVENTS:
-            assert delivery.installation_id is not None
-            acted_on = await is_installed(conn, delivery.installation_id, delivery.repository_id)
-        row = await conn.fetchrow(
-            """
-            WITH delivery AS (
-                INSERT INTO deliveries (id, event, action, installation_id, repository_id,
-                                        repository_full_name, payload, status)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
-                ON CONFLICT (id) DO NOTHING
-                RETURNING id, status
-            ), job AS (
-                INSERT INTO jobs (kind, payload, order_key, status)
-                SELECT $9, jsonb_build_object('delivery_id', id), $10, 'queued'
-                FROM delivery WHERE status = 'queued'
-                RETURNING id
-            )
-            SELECT (SELECT status FROM delivery), (SELECT count(*) FROM job)
-            """,
-            delivery.id,
-            delivery.event,
-            delivery.action,
-            delivery.installation_id,
-            delivery.repository_id,
-            delivery.repository_full_name,
-            payload_text,
-            "queued" if acted_on else "ignored",
-            DELIVERY_JOB,
-            delivery_order_key(delivery.repository_id),
+    needs = needs_work(delivery)
+    status = await pool.fetchval(
+        """
+        WITH delivery AS (
+            INSERT INTO deliveries (id, event, action, installation_id, repository_id,
+                                    repository_full_name, payload, status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb,
+                    CASE WHEN NOT $8::boolean THEN 'ignored'
+                         WHEN $9::boolean THEN 'queued'
+                         WHEN forgeguard_repository_covered($4, $5) THEN 'queued'
+                         ELSE 'ignored' END)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id, status
+        ), job AS (
+            INSERT INTO jobs (kind, payload, order_key, status)
+            SELECT $10, jsonb_build_object('delivery_id', id), $11, 'queued'
+            FROM delivery WHERE status = 'queued'
+            RETURNING id
         )
-        return "duplicate" if row[0] is None else str(row[0])
+        SELECT (SELECT status FROM delivery), (SELECT count(*) FROM job)
+        """,
+        delivery.id,
+        delivery.event,
+        delivery.action,
+        delivery.installation_id,
+        delivery.repository_id,
+        delivery.repository_full_name,
+        _json_text(delivery, body),
+        needs,
+        delivery.event in INSTALLATION_EVENTS,
+        DELIVERY_JOB,
+        delivery_order_key(delivery.repository_id),
+    )
+    return "duplicate" if status is None else str(status)
 
 
 def _json_text(delivery: Delivery, body: bytes) -> str:

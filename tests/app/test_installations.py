@@ -10,7 +10,7 @@ from gidgethub.sansio import Event
 
 from forgeguard_app.db import Database
 from forgeguard_app.events import EventContext
-from forgeguard_app.installations import InstallationState, is_installed, repository_covered, router
+from forgeguard_app.installations import is_installed, router
 from forgeguard_app.settings import Settings
 from tests.app.conftest import CORPUS
 
@@ -38,39 +38,44 @@ async def deliver(db: Database, event: str, data: dict[str, Any]) -> None:
     await router.dispatch(Event(data, event=event, delivery_id="d1"), ctx)
 
 
-ACTIVE_ALL = InstallationState("all", suspended=False, deleted=False)
-ACTIVE_SELECTED = InstallationState("selected", suspended=False, deleted=False)
+async def covered(db: Database, installation_id: int, repository_id: int) -> bool:
+    async with db.pool.acquire() as conn:
+        return await is_installed(conn, installation_id, repository_id)
 
 
-def test_an_installation_not_seen_yet_is_trusted() -> None:
-    assert repository_covered(None, None)
-
-
-@pytest.mark.parametrize(
-    "state",
-    [
-        InstallationState("all", suspended=True, deleted=False),
-        InstallationState("all", suspended=False, deleted=True),
-    ],
-    ids=["suspended", "deleted"],
-)
-def test_a_suspended_or_deleted_installation_covers_nothing(state: InstallationState) -> None:
-    assert not repository_covered(state, True)
-
-
-def test_a_repository_removed_from_the_installation_is_not_covered() -> None:
-    assert not repository_covered(ACTIVE_ALL, False)
-
-
-def test_with_selected_repositories_only_listed_ones_are_covered() -> None:
-    assert (repository_covered(ACTIVE_SELECTED, None), repository_covered(ACTIVE_SELECTED, True)) == (
-        False,
-        True,
+async def add_installation(
+    db: Database, selection: str, *, suspended: bool = False, deleted: bool = False
+) -> None:
+    await db.pool.execute(
+        "INSERT INTO installations (id, repository_selection, suspended_at, deleted_at)"
+        " VALUES (7, $1, CASE WHEN $2 THEN now() END, CASE WHEN $3 THEN now() END)",
+        selection,
+        suspended,
+        deleted,
     )
 
 
-def test_with_all_repositories_an_unlisted_one_is_covered() -> None:
-    assert repository_covered(ACTIVE_ALL, None)
+@pytest.mark.parametrize("gone", ["suspended", "deleted"])
+async def test_a_suspended_or_deleted_installation_covers_nothing(db: Database, gone: str) -> None:
+    await add_installation(db, "all", **{gone: True})
+    assert not await covered(db, 7, 42)
+
+
+async def test_a_repository_removed_from_the_installation_is_not_covered(db: Database) -> None:
+    await add_installation(db, "all")
+    await db.pool.execute("INSERT INTO installation_repositories VALUES (7, 42, 'octo/gone', false)")
+    assert not await covered(db, 7, 42)
+
+
+async def test_with_selected_repositories_only_listed_ones_are_covered(db: Database) -> None:
+    await add_installation(db, "selected")
+    await db.pool.execute("INSERT INTO installation_repositories VALUES (7, 42, 'octo/listed', true)")
+    assert (await covered(db, 7, 42), await covered(db, 7, 43)) == (True, False)
+
+
+async def test_with_all_repositories_an_unlisted_one_is_covered(db: Database) -> None:
+    await add_installation(db, "all")
+    assert await covered(db, 7, 43)
 
 
 async def test_an_unknown_installation_is_accepted_and_recorded(db: Database) -> None:
