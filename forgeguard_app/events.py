@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from gidgethub.routing import Router
@@ -33,28 +34,31 @@ class EventContext(JobContext):
     installation_id: int | None
 
 
-def load_routers(module_names: tuple[str, ...] = ROUTER_MODULES) -> tuple[Router, list[str]]:
-    """One Router made of every module's `router`, and the names of the modules left out.
+def import_available(module_names: tuple[str, ...]) -> tuple[list[ModuleType], list[str]]:
+    """Import the modules that are there; the names left out.
 
     A module that is not there is left out quietly; one that fails to import is
     left out with its error logged, so one broken feature does not stop the others.
     """
-    routers: list[Router] = []
+    modules: list[ModuleType] = []
     missing: list[str] = []
     for name in module_names:
         try:
-            module = importlib.import_module(name)
+            modules.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
             missing.append(name)
             if exc.name is None or not name.startswith(exc.name):
-                log.exception("event router %s cannot be imported", name)
-            continue
+                log.exception("%s cannot be imported", name)
         except Exception:
             missing.append(name)
-            log.exception("event router %s cannot be imported", name)
-            continue
-        routers.append(module.router)
-    return Router(*routers), missing
+            log.exception("%s cannot be imported", name)
+    return modules, missing
+
+
+def load_routers(module_names: tuple[str, ...] = ROUTER_MODULES) -> tuple[Router, list[str]]:
+    """One Router made of every available module's `router`, and the names of the modules left out."""
+    modules, missing = import_available(module_names)
+    return Router(*(module.router for module in modules)), missing
 
 
 _router: Router | None = None

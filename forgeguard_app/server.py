@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -60,15 +59,8 @@ async def open_database(settings: Settings, *, max_size: int) -> Database:
 
 
 def load_job_modules(names: tuple[str, ...] = JOB_MODULES) -> list[str]:
-    """Import the modules that register job handlers and the event routers; the names not found."""
-    missing = []
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-            missing.append(name)
+    """Import the modules that register job handlers and the event routers; the names left out."""
+    _, missing = events.import_available(names)
     events.router()
     return missing
 
