@@ -10,6 +10,7 @@ to re-run, a retried attempt reuses the runs it created, and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -200,11 +201,19 @@ class AuditRun:
         calls_before = self.api.calls
         await store.start_audit(self.db.pool, self.row.id)
         config = await fetch.read_config(self.api, self.row.owner, self.row.repo)
-        names = rp.run_names(config, CHECK_CODES)
-        runs = await self.create_runs(names)
         base = await self.base()
         source = _github_source(self.api, self.row.owner, self.row.repo)
-        report = await asyncio.to_thread(audit_change, source, base, self.row.head_sha, config)
+        # The engine starts fetching the change while the runs are being created.
+        audit = asyncio.ensure_future(
+            asyncio.to_thread(audit_change, source, base, self.row.head_sha, config)
+        )
+        try:
+            runs = await self.create_runs(rp.run_names(config, CHECK_CODES))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await audit
+            raise
+        report = await audit
 
         view = rp.RunView(self.url, config)
         now = utc_now()
