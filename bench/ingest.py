@@ -2,8 +2,8 @@
 
 Starts a real `forgeguard serve --workers 0` on loopback against a fresh
 database, then posts signed corpus deliveries (handled events with an
-installation, so each one is stored and its job queued) from CONCURRENCY
-concurrent aiohttp requests for DURATION seconds, each with a new delivery id.
+installation, so each one is stored and its job queued) over CONCURRENCY
+keep-alive connections for DURATION seconds, each with a new delivery id.
 Reports accepted deliveries per second and latency percentiles, and checks that
 every 202 left exactly one stored delivery and one queued job.
 
@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
+import uvloop
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -95,45 +96,79 @@ async def wait_healthy(session: aiohttp.ClientSession, base: str, timeout: float
     raise SystemExit("serve did not become healthy")
 
 
+class Connection:
+    """A keep-alive HTTP/1.1 connection on asyncio streams.
+
+    The load generator shares the two cores with the server and PostgreSQL, so
+    it sends pre-built requests and parses only the status line and
+    Content-Length of the answers (aiohttp, the server under test, always sends
+    Content-Length for these JSON answers).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def post(self, head: bytes, body: bytes) -> int:
+        self.writer.write(head.replace(b"{delivery}", str(uuid.uuid4()).encode()) + body)
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        length = 0
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def request_head(port: int, event: str, body: bytes, signature: str) -> bytes:
+    """The request line and headers; `{delivery}` is replaced by a new id per request."""
+    return (
+        f"POST /webhooks HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nX-GitHub-Event: {event}\r\n"
+        "X-GitHub-Delivery: {delivery}\r\n"
+        f"X-Hub-Signature-256: {signature}\r\nUser-Agent: forgeguard-bench\r\n\r\n"
+    ).encode()
+
+
 async def load(base: str, duration: float, concurrency: int) -> tuple[list[float], dict[int, int], float]:
-    bodies = payloads()
+    port = int(base.rsplit(":", 1)[1])
+    requests = [(request_head(port, event, body, signature), body) for event, body, signature in payloads()]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession() as session:
         await wait_healthy(session, base)
-        # Warm up the connections and the server's statement cache.
-        for event, body, signature in bodies[:concurrency]:
-            await post(session, base, event, body, signature)
-        counter = 0
-        started = time.perf_counter()
-        deadline = started + duration
+    connections = [await Connection.open("127.0.0.1", port) for _ in range(concurrency)]
+    # Warm up the connections and the server's statement cache.
+    for connection, (head, body) in zip(connections, requests, strict=False):
+        await connection.post(head, body)
+    counter = 0
+    started = time.perf_counter()
+    deadline = started + duration
 
-        async def client() -> None:
-            nonlocal counter
-            while time.perf_counter() < deadline:
-                event, body, signature = bodies[counter % len(bodies)]
-                counter += 1
-                t0 = time.perf_counter()
-                status = await post(session, base, event, body, signature)
-                latencies.append(time.perf_counter() - t0)
-                statuses[status] = statuses.get(status, 0) + 1
+    async def client(connection: Connection) -> None:
+        nonlocal counter
+        while time.perf_counter() < deadline:
+            head, body = requests[counter % len(requests)]
+            counter += 1
+            t0 = time.perf_counter()
+            status = await connection.post(head, body)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
 
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    await asyncio.gather(*(client(connection) for connection in connections))
+    elapsed = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
     return latencies, statuses, elapsed
-
-
-async def post(session: aiohttp.ClientSession, base: str, event: str, body: bytes, signature: str) -> int:
-    headers = {
-        "Content-Type": "application/json",
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": signature,
-    }
-    async with session.post(f"{base}/webhooks", data=body, headers=headers) as response:
-        await response.read()
-        return response.status
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -210,7 +245,7 @@ def main() -> int:
     server = subprocess.Popen(command, cwd=HERE, env=env)
     try:
         cpu_before = cpu_seconds([server.pid]), time.process_time()
-        latencies, statuses, elapsed = asyncio.run(
+        latencies, statuses, elapsed = uvloop.run(
             load(f"http://127.0.0.1:{port}", options.duration, options.concurrency)
         )
         cpu_after = cpu_seconds([server.pid]), time.process_time()
