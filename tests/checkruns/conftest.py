@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pgqueuer.errors import RetryRequested
 
@@ -84,7 +85,7 @@ class Harness:
     db: Database
     settings: Settings
     github: GitHubApp
-    client: TestClient
+    client: TestClient[web.Request, web.Application]
     worker: Worker
     sleeps: list[float] = field(default_factory=list)
 

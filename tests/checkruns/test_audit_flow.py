@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import timedelta
 
 from pgqueuer.errors import RetryRequested
@@ -25,7 +26,9 @@ def governed_repo(h: Harness, name: str = "demo") -> FakeRepo:
     return h.fake.add_repo("octo", name, files=governed_files())
 
 
-def push_change(repo: FakeRepo, files: dict[str, str | None], claimed: list[str], todo_lines: int = 0) -> str:
+def push_change(
+    repo: FakeRepo, files: Mapping[str, str | None], claimed: list[str], todo_lines: int = 0
+) -> str:
     """Commit `files` with a diff log claiming `claimed`; the new head."""
     return repo.commit({**files, "Forge/evidence/updatedifflog.md": difflog(claimed, todo_lines)})
 

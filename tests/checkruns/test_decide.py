@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from checks.config import CHECK_CODES
 from checks.source import EMPTY_TREE
 from forgeguard_app.checkruns import decide
 from tests.checkruns.reports import make_report
@@ -193,10 +194,7 @@ def test_change_without_files_is_neutral() -> None:
 
 
 def test_every_check_skipped_is_neutral() -> None:
-    report = make_report(
-        {code: "skip" for code in ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9")}
-        | {"W1": "skip", "W2": "skip", "W3": "skip"}
-    )
+    report = make_report(dict.fromkeys(CHECK_CODES, "skip"))
     assert decide.conclusion(report) == "neutral"
 
 
