@@ -287,3 +287,58 @@ async def test_a_five_file_push_costs_at_most_eight_api_calls(harness: Harness) 
     assert calls <= 8
     data_calls = [r for r in harness.fake.data_calls() if not r.path.startswith("/app")]
     assert len(data_calls) == calls
+
+
+async def test_the_webhook_handler_only_queues_the_audit(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
+    await harness.deliver("push", push_payload(repo, before, after))
+    delivery_job = await harness.db.pool.fetchval("SELECT id FROM jobs WHERE kind = 'delivery'")
+    await harness.worker.execute(delivery_job)
+    assert harness.fake.requests == []
+    assert await harness.db.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = 'audit'") == 1
+
+
+async def test_429_with_retry_after_is_waited_out(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
+    harness.fake.fault("POST", r"/graphql$", 429, {"retry-after": "2"})
+    await audit_push(harness, repo, before, after)
+    assert 2.0 in harness.sleeps
+    assert harness.run(after)["conclusion"] == "success"
+
+
+async def test_branch_creating_push_is_compared_with_the_default_branch(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    main = repo.sha()
+    head = repo.commit(
+        {"app/x.py": module(1), "Forge/evidence/updatedifflog.md": difflog(["app/x.py"])}, branch="feature"
+    )
+    await harness.deliver("push", push_payload(repo, ZERO, head, "refs/heads/feature"))
+    await harness.drain()
+    assert harness.run(head)["conclusion"] == "success"
+    row = await harness.db.pool.fetchrow("SELECT base, base_sha, files FROM audit_runs")
+    assert (row["base"], row["base_sha"], row["files"]) == ("main", main, 2)
+
+
+async def test_first_push_of_a_repository_audits_its_whole_history(harness: Harness) -> None:
+    repo = harness.fake.add_repo("octo", "fresh", files={"README.md": "# Fresh\n", "tool.py": module(1)})
+    await harness.deliver("push", push_payload(repo, ZERO, repo.sha()))
+    await harness.drain()
+    assert harness.run(repo.sha())["conclusion"] == "success"
+    assert await harness.db.pool.fetchval("SELECT files FROM audit_runs") == 2
+
+
+async def test_a_push_of_5000_files_completes_with_its_details_cut(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {f"bulk/f{i:04}.txt": f"line {i}\n" for i in range(5_000)}, [])
+    await audit_push(harness, repo, before, after)
+    run = harness.run(after)
+    assert (run["status"], run["conclusion"]) == ("completed", "failure")
+    assert "A1" in run["output"]["title"]
+    assert len(run["output"]["summary"].encode("utf-8")) <= 65_535
+    assert len(run["output"]["text"].encode("utf-8")) <= 65_535
+    assert "Cut to 65,535 bytes" in run["output"]["text"]
