@@ -169,7 +169,7 @@ async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
         WITH delivery AS (
             INSERT INTO deliveries (id, event, action, installation_id, repository_id,
                                     repository_full_name, payload, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb,
+            VALUES ($1, $2, $3, $4, $5, $6, $7::text::json,
                     CASE WHEN NOT $8::boolean THEN 'ignored'
                          WHEN $9::boolean THEN 'queued'
                          WHEN forgeguard_repository_covered($4, $5) THEN 'queued'
@@ -200,15 +200,12 @@ async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
 
 
 def _json_text(delivery: Delivery, body: bytes) -> str:
-    """The payload as JSON text for jsonb: the body itself when it is JSON, else re-encoded."""
+    """The payload as stored: the body verbatim when it is JSON, re-encoded when it was form-encoded."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return json.dumps(delivery.data)
-    if text.lstrip().startswith("{") and "\\u0000" not in text:
-        return text
-    # Form-encoded bodies, and NUL characters which jsonb cannot hold.
-    return json.dumps(delivery.data).replace("\\u0000", "")
+    return text if text.lstrip().startswith("{") else json.dumps(delivery.data)
 
 
 def add_routes(app: web.Application) -> None:

@@ -237,3 +237,13 @@ async def test_a_delivery_for_a_repository_removed_from_the_installation_is_igno
     body = json.dumps(push).encode()
     response = await client.post("/webhooks", data=body, headers=signed_headers(body, "push"))
     assert (await response.json())["status"] == "ignored"
+
+
+async def test_the_payload_is_stored_exactly_as_signed(client: TestClient[Any, Any], db: Database) -> None:
+    body = PUSH.read_bytes()
+    headers = signed_headers(body, "push")
+    await client.post("/webhooks", data=body, headers=headers)
+    stored_text = await db.pool.fetchval(
+        "SELECT payload::text FROM deliveries WHERE id = $1", headers["X-GitHub-Delivery"]
+    )
+    assert stored_text.encode() == body
