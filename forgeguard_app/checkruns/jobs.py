@@ -141,6 +141,8 @@ def failure_reason(exc: BaseException) -> str:
         return "GitHub could not be reached after several retries."
     if isinstance(exc, TimeoutError):
         return "The audit took too long."
+    if isinstance(exc, LookupError) and str(exc):
+        return f"{str(exc)[:1].upper()}{str(exc)[1:300]}."
     return f"ForgeGuard hit an internal error ({type(exc).__name__})."
 
 

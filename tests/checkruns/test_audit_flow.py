@@ -198,6 +198,21 @@ async def test_check_run_rerequested_audits_again(harness: Harness) -> None:
     assert [r["base"] for r in bases] == [before, before]
 
 
+async def test_the_rerun_button_audits_again(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
+    await audit_push(harness, repo, before, after)
+    first = harness.run(after)
+    assert first["actions"][0]["identifier"] == "rerun"
+    action = point_at(corpus_payload("check_run/requested_action.payload.json"), repo)
+    action["check_run"].update(id=first["id"], name="ForgeGuard", head_sha=after, pull_requests=[])
+    action["requested_action"] = {"identifier": "rerun"}
+    assert await harness.deliver("check_run", action) == "queued"
+    await harness.drain()
+    assert [r["conclusion"] for r in harness.runs(after)] == ["success", "success"]
+
+
 async def test_github_502_then_ok_still_completes_the_run(harness: Harness) -> None:
     repo = governed_repo(harness)
     before = repo.sha()
