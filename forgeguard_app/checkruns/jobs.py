@@ -30,7 +30,8 @@ from forgeguard_app.jobs import JobContext, enqueue, handler
 from forgeguard_app.settings import Settings
 
 if TYPE_CHECKING:
-    from forgeguard_app.github.client import InstallationAPI
+    from forgeguard_app.db import Database
+    from forgeguard_app.github.client import GitHubApp, InstallationAPI
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def _github_source(api: InstallationAPI, owner: str, repo: str) -> Source:
 class AuditRun:
     """One attempt at one audit: everything the job does, with the I/O in plain methods."""
 
-    db: Any
+    db: Database
     api: InstallationAPI
     settings: Settings
     row: store.AuditRow
@@ -309,7 +310,7 @@ async def audit_job(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 
 async def complete_stuck_audits(
-    db: Any, github: Any, settings: Settings, older_than: timedelta = STUCK_AFTER
+    db: Database, github: GitHubApp, settings: Settings, older_than: timedelta = STUCK_AFTER
 ) -> int:
     """Complete, `neutral`, the runs of audits in progress for longer than `older_than`; how many."""
     stuck = await store.stuck_audits(db.pool, older_than.total_seconds())
@@ -333,7 +334,7 @@ async def _maybe_sweep(ctx: JobContext) -> None:
     """At most once a minute per process, the job itself runs the watchdog."""
     global _last_sweep
     now = time.monotonic()
-    if now - _last_sweep < SWEEP_EVERY:
+    if ctx.github is None or now - _last_sweep < SWEEP_EVERY:
         return
     _last_sweep = now
     try:
@@ -342,7 +343,7 @@ async def _maybe_sweep(ctx: JobContext) -> None:
         log.exception("watchdog sweep failed")
 
 
-async def watchdog(db: Any, github: Any, settings: Settings, every: float = 300.0) -> None:
+async def watchdog(db: Database, github: GitHubApp, settings: Settings, every: float = 300.0) -> None:
     """Forever: complete stuck audits now (startup) and every `every` seconds."""
     while True:
         try:
