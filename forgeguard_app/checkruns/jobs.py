@@ -177,12 +177,26 @@ class AuditRun:
         return f"/repos/{self.row.owner}/{self.row.repo}/check-runs{suffix}"
 
     async def create_runs(self, names: list[str]) -> dict[str, int]:
-        """The runs, created `in_progress` (each stored at once, so a retry reuses them)."""
+        """The runs, created `in_progress` (each stored at once, so a retry reuses them).
+
+        A pull request audit takes over the run a push audit of the same head
+        still has in progress, so that the commit keeps one `ForgeGuard` run.
+        """
         runs = await store.check_runs_of(self.db.pool, self.row.id)
         for name in names:
             if name in runs:
                 continue
             body = rp.in_progress_create(name, self.row.head_sha, self.url, str(self.row.id), utc_now())
+            taken = None
+            if self.row.pull_number is not None:
+                taken = await store.take_over_check_run(
+                    self.db.pool, self.row.id, self.row.owner, self.row.repo, self.row.head_sha, name
+                )
+            if taken is not None:
+                update = {k: v for k, v in body.items() if k not in ("name", "head_sha", "started_at")}
+                await self.api.patch(self._path(f"/{taken}"), data=update)
+                runs[name] = taken
+                continue
             created = await self.api.post(self._path(), data=body)
             runs[name] = int(created["id"])
             await store.add_check_run(self.db.pool, self.row.id, name, runs[name])
@@ -200,9 +214,27 @@ class AuditRun:
             raise LookupError("no base to compare with: the default branch is not known")
         return base
 
+    async def superseded(self) -> int | None:
+        """A push audit of a head that a pull request audit judges: that pull request's number."""
+        if self.row.pull_number is not None:
+            return None
+        return await store.pull_request_audit_of_head(
+            self.db.pool, self.row.owner, self.row.repo, self.row.head_sha
+        )
+
     async def run(self) -> None:
         calls_before = self.api.calls
         await store.start_audit(self.db.pool, self.row.id)
+        pull = await self.superseded()
+        if pull is not None and not await store.check_runs_of(self.db.pool, self.row.id):
+            await store.finish_audit(
+                self.db.pool,
+                self.row.id,
+                conclusion="skipped",
+                title=f"Judged by the audit of pull request #{pull}",
+                api_calls=0,
+            )
+            return
         config = await fetch.read_config(self.api, self.row.owner, self.row.repo)
         base = await self.base()
         source = _github_source(self.api, self.row.owner, self.row.repo)
@@ -235,8 +267,11 @@ class AuditRun:
                     continue  # completed by an earlier attempt
                 run_id = (await self.create_runs([run.name]))[run.name]
             for update in run.updates:
+                if not await store.owns_check_run(self.db.pool, self.row.id, run.name):
+                    break  # a pull request audit of this head took the run over
                 await self.api.patch(self._path(f"/{run_id}"), data=update)
-            await store.complete_check_run(self.db.pool, self.row.id, run.name, run.conclusion)
+            else:
+                await store.complete_check_run(self.db.pool, self.row.id, run.name, run.conclusion)
 
         await store.finish_audit(
             self.db.pool,

@@ -273,3 +273,53 @@ async def known_default_branch(conn: Executor, owner: str, repo: str) -> str | N
         owner,
         repo,
     )
+
+
+async def pull_request_audit_of_head(conn: Executor, owner: str, repo: str, head_sha: str) -> int | None:
+    """The pull request number of an audit of `head_sha` that compares with a pull request's base."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """SELECT pull_number FROM audit_runs
+           WHERE lower(owner) = lower($1) AND lower(repo) = lower($2) AND head_sha = $3
+             AND pull_number IS NOT NULL
+           ORDER BY id DESC LIMIT 1""",
+        owner,
+        repo,
+        head_sha,
+    )
+
+
+async def take_over_check_run(
+    conn: Executor, audit_id: int, owner: str, repo: str, head_sha: str, name: str
+) -> int | None:
+    """Move a push audit's in-progress run `name` on `head_sha` to audit `audit_id`; its GitHub id.
+
+    A pull request audit and a push audit of one head commit then share one
+    run (GitHub cannot reopen a completed run, so only one still in progress
+    can be shared); the push audit no longer owns it and does not publish.
+    """
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """UPDATE audit_check_runs SET audit_id = $1
+           WHERE (audit_id, name) = (
+               SELECT c.audit_id, c.name FROM audit_check_runs c JOIN audit_runs a ON a.id = c.audit_id
+               WHERE lower(a.owner) = lower($2) AND lower(a.repo) = lower($3) AND a.head_sha = $4
+                 AND c.name = $5 AND c.status = 'in_progress' AND a.id <> $1 AND a.pull_number IS NULL
+               ORDER BY c.created_at DESC LIMIT 1
+               FOR UPDATE OF c)
+           RETURNING check_run_id""",
+        audit_id,
+        owner,
+        repo,
+        head_sha,
+        name,
+    )
+
+
+async def owns_check_run(conn: Executor, audit_id: int, name: str) -> bool:
+    """False once a pull request audit of the same head took the run over."""
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM audit_check_runs WHERE audit_id = $1 AND name = $2 AND status = 'in_progress'",
+            audit_id,
+            name,
+        )
+    )

@@ -42,6 +42,16 @@ async def audit_push(h: Harness, repo: FakeRepo, before: str, after: str) -> Non
     await h.drain()
 
 
+async def run_queued(harness: Harness, *kinds: str) -> None:
+    """One attempt of the oldest queued job of each kind, in turn (a failure leaves it retrying)."""
+    for kind in kinds:
+        job_id = await harness.db.pool.fetchval(
+            "SELECT id FROM jobs WHERE kind = $1 AND status = 'queued' ORDER BY id LIMIT 1", kind
+        )
+        with contextlib.suppress(RetryRequested):
+            await harness.worker.execute(job_id)
+
+
 async def test_push_with_an_unclaimed_file_fails_with_annotations(harness: Harness) -> None:
     repo = governed_repo(harness)
     before = repo.sha()
@@ -275,12 +285,7 @@ async def test_watchdog_completes_a_run_whose_job_vanished(harness: Harness) -> 
     after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
     harness.fake.fault("GET", r"/compare/", 500, times=3)
     await harness.deliver("push", push_payload(repo, before, after))
-    for _ in range(2):  # the delivery job, then one failed attempt of the audit job
-        job_id = await harness.db.pool.fetchval(
-            "SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1"
-        )
-        with contextlib.suppress(RetryRequested):
-            await harness.worker.execute(job_id)
+    await run_queued(harness, "delivery", "audit")  # the audit job fails once and waits
     assert harness.run(after)["status"] == "in_progress"
     await harness.db.pool.execute("UPDATE audit_runs SET started_at = now() - interval '1 hour'")
     done = await complete_stuck_audits(harness.db, harness.github, harness.settings, timedelta(minutes=15))
@@ -357,3 +362,37 @@ async def test_a_push_of_5000_files_completes_with_its_details_cut(harness: Harn
     assert len(run["output"]["summary"].encode("utf-8")) <= 65_535
     assert len(run["output"]["text"].encode("utf-8")) <= 65_535
     assert "Cut to 65,535 bytes" in run["output"]["text"]
+
+
+async def test_push_and_pull_request_of_one_head_give_one_run(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    base = repo.sha()
+    head = repo.commit({"app/y.py": module(2)}, branch="feature")
+    await harness.deliver("push", push_payload(repo, base, head, "refs/heads/feature"))
+    await harness.deliver("pull_request", pull_request_payload(repo, 3, base, head, action="synchronize"))
+    await harness.drain()
+    run = harness.run(head)
+    assert run["conclusion"] == "failure"
+    rows = await harness.db.pool.fetch("SELECT reason, conclusion FROM audit_runs ORDER BY id")
+    assert [(r["reason"], r["conclusion"]) for r in rows] == [
+        ("push", "skipped"),
+        ("pull_request", "failure"),
+    ]
+
+
+async def test_pull_request_audit_takes_over_the_run_of_a_push_audit_in_progress(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    base = repo.sha()
+    head = repo.commit({"app/y.py": module(2)}, branch="feature")
+    harness.fake.fault("GET", r"/compare/", 500, times=3)  # the push audit's first attempt fails
+    await harness.deliver("push", push_payload(repo, base, head, "refs/heads/feature"))
+    await run_queued(harness, "delivery", "audit")
+    assert harness.run(head)["status"] == "in_progress"
+    await harness.deliver("pull_request", pull_request_payload(repo, 3, base, head, action="synchronize"))
+    await run_queued(harness, "delivery", "audit")  # the pull request audit, while the push audit waits
+    await harness.drain()
+    run = harness.run(head)
+    pr_audit = await harness.db.pool.fetchval("SELECT id FROM audit_runs WHERE pull_number = 3")
+    assert (run["status"], run["conclusion"]) == ("completed", "failure")
+    assert run["details_url"].endswith(f"/audits/{pr_audit}")
+    assert harness.fake.calls("checks/create") == 1
