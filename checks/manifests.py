@@ -1,7 +1,8 @@
 """Dependency manifests and the facts A9 and W3 need about a repository's layout.
 
 Python: `pyproject.toml` (PEP 621 dependencies and optional dependencies,
-PEP 735 dependency groups, Poetry's tables), `requirements*.txt` with `-r`
+PEP 735 dependency groups, build requirements, Poetry's tables, uv's and
+PDM's development dependencies), `requirements*.txt` with `-r`
 includes, `setup.cfg`. JavaScript: `package.json` and `tsconfig.json` path
 aliases. Names are parsed, never searched for in raw text, and compared
 normalized (PEP 503). `forge.json` may name the dependency file and the router
@@ -147,7 +148,19 @@ def parse_pyproject(path: str, data: bytes) -> Manifest:
     if isinstance(groups, dict):
         for items in groups.values():
             _add_requirement_strings(manifest, items)  # {include-group = …} entries are not strings
+    build = doc.get("build-system")
+    if isinstance(build, dict):
+        # setup.py and build hooks import what the build needs
+        _add_requirement_strings(manifest, build.get("requires"))
     tool = doc.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    if isinstance(uv, dict):
+        _add_requirement_strings(manifest, uv.get("dev-dependencies"))
+    pdm = tool.get("pdm") if isinstance(tool, dict) else None
+    pdm_dev = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
+    if isinstance(pdm_dev, dict):
+        for items in pdm_dev.values():
+            _add_requirement_strings(manifest, items)
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     if isinstance(poetry, dict):
         name = poetry.get("name")

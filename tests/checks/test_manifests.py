@@ -93,3 +93,9 @@ def test_forge_json_dependency_file_and_router_dirs() -> None:
 
 def test_forge_json_that_does_not_parse_is_reported_not_raised() -> None:
     assert read_forge_json(MemSnapshot({"forge.json": "{"})).error is not None
+
+
+def test_pyproject_build_requirements_and_uv_pdm_dev_dependencies_declare() -> None:
+    text = b'[build-system]\nrequires = ["setuptools>=68", "wheel"]\n'
+    text += b'[tool.uv]\ndev-dependencies = ["pytest"]\n[tool.pdm.dev-dependencies]\nlint = ["ruff"]\n'
+    assert parse_pyproject("pyproject.toml", text).names == {"setuptools", "wheel", "pytest", "ruff"}
