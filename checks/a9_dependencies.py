@@ -43,7 +43,8 @@ NAME = "Dependency gate"
 PY_EXTENSIONS = (".py", ".pyi")
 MAX_PARSE_BYTES = 5 * 1024 * 1024
 """Larger source files are generated data, not code a person wrote: noted, not parsed."""
-LOCAL_TEST_NAMES = frozenset({"tests", "test", "testing", "conftest"})
+ALWAYS_LOCAL = frozenset({"tests", "test", "testing", "conftest", "__main__", "_typeshed"})
+"""tests-style local folders, the running program, and the type checkers' stub-only module."""
 SHOW = 5
 
 
@@ -305,7 +306,7 @@ def _check_python(
             if imp.relative or not imp.module:
                 continue
             top = imp.module.split(".")[0]
-            if top in stdlib or top in LOCAL_TEST_NAMES or top == "_typeshed" or layout.is_local(top, path):
+            if top in stdlib or top in ALWAYS_LOCAL or layout.is_local(top, path):
                 continue
             if manifest_paths is None:
                 manifest_paths = index.for_file(path)

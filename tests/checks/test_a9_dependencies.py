@@ -358,3 +358,8 @@ def test_full_leaves_out_paths_ignore() -> None:
     head = {**REQS, "vendor/lib.py": "import numpy\n"}
     ctx = make_ctx(head, head, full=True, config=AuditConfig(paths_ignore=["vendor/"]))
     assert a9.run(ctx).outcome == "skip"
+
+
+def test_main_and_typeshed_are_not_third_party() -> None:
+    head = {**REQS, "x.py": "import __main__\n", "y.pyi": "from _typeshed import StrPath\n"}
+    assert run(head).outcome == "pass"
