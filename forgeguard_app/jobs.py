@@ -3,19 +3,21 @@
 pgqueuer carries the dispatch (picking with SKIP LOCKED, heartbeats so a job
 of a dead worker is picked again, delayed re-queueing for retries). The app's
 own `jobs` table is the record (status, attempts, last error) and does the
-ordering. A row of `jobs` entering `queued` is handed to pgqueuer by a trigger
-(migration 005), so enqueueing is one INSERT on the caller's connection and
-commits or rolls back with the caller's transaction. Enqueueing takes no lock,
-so storing a delivery never waits on another. The gate is at the start of a job: under a transaction-scoped
-advisory lock on its `order_key`, a job with an unfinished earlier job of the
-same key (or a later one already running) is parked `blocked`; a job that
-finishes, under the same lock, hands the oldest unfinished job of its key back
-to pgqueuer if it is parked.
+ordering. Enqueueing is one INSERT into `jobs` on the caller's connection, so
+it commits or rolls back with the caller's transaction and takes no lock;
+workers hand queued rows to pgqueuer in batches (`dispatch_pending`, one
+NOTIFY per batch; see migration 009 for why not one per job).
+
+Order is kept where a job starts: under a transaction-scoped advisory lock on
+its `order_key`, a job with an unfinished earlier job of the same key (or a
+later one already running) is parked `blocked`; a job that finishes, under the
+same lock, queues the oldest unfinished job of its key again if it is parked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -48,6 +50,8 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAY = timedelta(seconds=10)
 DEFAULT_MAX_DELAY = timedelta(minutes=15)
 ERROR_LIMIT = 4000
+DISPATCH_BATCH = 500
+DISPATCH_INTERVAL = timedelta(seconds=0.1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +137,6 @@ async def enqueue(
     has finished (succeeded or finally failed), and never beside one of them.
     Enqueueing takes no lock; the order is kept when the job starts.
     """
-    # One statement: the row's trigger (migration 005) hands it to pgqueuer.
     job_id = await conn.fetchval(
         "INSERT INTO jobs (kind, payload, order_key, status) VALUES ($1, $2::text::jsonb, $3, 'queued')"
         " RETURNING id",
@@ -267,7 +270,7 @@ async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
     """Hand the oldest unfinished job of `order_key` back to the queue if it is parked; its id."""
     row = await conn.fetchrow(
         """
-        UPDATE jobs SET status = 'queued'
+        UPDATE jobs SET status = 'queued', dispatched_at = NULL
         WHERE id = (SELECT id FROM jobs
                     WHERE order_key = $1 AND status NOT IN ('succeeded', 'failed')
                     ORDER BY id LIMIT 1)
@@ -276,8 +279,31 @@ async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
         """,
         order_key,
     )
-    # The update's trigger hands the job to pgqueuer.
     return None if row is None else int(row["id"])
+
+
+async def dispatch_pending(pool: asyncpg.Pool, limit: int = DISPATCH_BATCH) -> int:
+    """Hand up to `limit` queued, undispatched jobs to pgqueuer in one batch; how many.
+
+    Several workers may run this at once: SKIP LOCKED gives each row to one of them.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """
+            UPDATE jobs SET dispatched_at = now()
+            WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND dispatched_at IS NULL
+                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, kind
+            """,
+            limit,
+        )
+        if rows:
+            await Queries.from_asyncpg_connection(conn).enqueue(
+                [row["kind"] for row in rows],
+                [str(row["id"]).encode() for row in rows],
+                [0] * len(rows),
+            )
+    return len(rows)
 
 
 @dataclass
@@ -291,6 +317,7 @@ class Worker:
     llm: LLM | None = None
     heartbeat_timeout: timedelta = timedelta(seconds=30)
     dequeue_timeout: timedelta = timedelta(seconds=5)
+    dispatch_interval: timedelta = DISPATCH_INTERVAL
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     registry: Mapping[str, JobSpec] = field(default_factory=lambda: REGISTRY)
 
@@ -319,12 +346,30 @@ class Worker:
         )
         # pgqueuer caps a worker's picked jobs at max_concurrent_tasks and wants it ≥ 2 × batch size.
         batch_size = max(1, self.concurrency // 2)
-        await qm.run(
-            dequeue_timeout=self.dequeue_timeout,
-            batch_size=batch_size,
-            max_concurrent_tasks=max(self.concurrency, 2 * batch_size),
-            heartbeat_timeout=self.heartbeat_timeout,
-        )
+        pump = asyncio.create_task(self._dispatch_loop())
+        try:
+            await qm.run(
+                dequeue_timeout=self.dequeue_timeout,
+                batch_size=batch_size,
+                max_concurrent_tasks=max(self.concurrency, 2 * batch_size),
+                heartbeat_timeout=self.heartbeat_timeout,
+            )
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+
+    async def _dispatch_loop(self) -> None:
+        """Hand newly queued jobs to pgqueuer until stopped."""
+        while not self._stopping.is_set():
+            try:
+                handed = await dispatch_pending(self.db.pool)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("dispatching queued jobs failed: %s", describe_error(exc))
+                handed = 0
+            if handed < DISPATCH_BATCH:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.dispatch_interval.total_seconds())
 
     async def _entrypoint(self, job: Job) -> None:
         assert job.payload is not None
@@ -382,21 +427,3 @@ class Worker:
             await finish(pool, job, "failed", error)
             return
         await finish(pool, job, "succeeded", None)
-
-
-def current_job_id() -> int | None:
-    """The id of the job this task runs, for log lines."""
-    return job_id_var.get()
-
-
-__all__ = [
-    "REGISTRY",
-    "JobContext",
-    "JobSpec",
-    "Worker",
-    "backoff_delay",
-    "current_job_id",
-    "enqueue",
-    "handler",
-    "waiting_count",
-]

@@ -16,6 +16,7 @@ from forgeguard_app.jobs import (
     JobSpec,
     Worker,
     backoff_delay,
+    dispatch_pending,
     enqueue,
     finish,
     start_attempt,
@@ -199,11 +200,23 @@ async def test_an_earlier_job_starting_while_a_later_one_of_its_key_runs_is_park
     assert await job_status(db, earlier) == "blocked"
 
 
-async def test_a_job_enqueued_in_a_rolled_back_transaction_is_not_queued(db: Database) -> None:
+async def test_a_job_enqueued_in_a_rolled_back_transaction_is_never_dispatched(db: Database) -> None:
     async with db.pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
         await enqueue(conn, "step", {})
         await transaction.rollback()
-        assert await waiting_count(conn) == 0
-        assert await conn.fetchval("SELECT count(*) FROM pgqueuer") == 0
+    assert await dispatch_pending(db.pool) == 0
+    assert await waiting_count(db.pool) == 0
+
+
+async def test_two_dispatchers_hand_each_queued_job_to_pgqueuer_once(db: Database) -> None:
+    async with db.pool.acquire() as conn:
+        for n in range(120):
+            await enqueue(conn, "step", {"n": n})
+    handed = await asyncio.gather(*(dispatch_pending(db.pool, limit=7) for _ in range(40)))
+    assert sum(handed) == 120
+    payloads = await db.pool.fetch("SELECT convert_from(payload, 'UTF8') AS id FROM pgqueuer")
+    assert sorted(int(r["id"]) for r in payloads) == sorted(
+        r["id"] for r in await db.pool.fetch("SELECT id FROM jobs")
+    )
