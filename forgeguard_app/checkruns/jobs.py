@@ -215,8 +215,11 @@ class AuditRun:
         return base
 
     async def superseded(self) -> int | None:
-        """A push audit of a head that a pull request audit judges: that pull request's number."""
-        if self.row.pull_number is not None:
+        """A push audit of a head that a pull request audit judges: that pull request's number.
+
+        Only automatic audits give way; a re-run or a command asked for this audit.
+        """
+        if self.row.pull_number is not None or self.row.reason not in decide.AUTOMATIC_REASONS:
             return None
         return await store.pull_request_audit_of_head(
             self.db.pool, self.row.owner, self.row.repo, self.row.head_sha
