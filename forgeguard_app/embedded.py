@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import warnings
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +16,10 @@ def embedded_database_url(data_dir: pathlib.Path | str) -> str:
     started while the server runs reuses it (pgserver keeps a list of the
     processes holding it), and the last one to exit stops it.
     """
-    from pgserver.postgres_server import get_server
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (usual in containers); pgserver copes.
+        warnings.simplefilter("ignore")
+        from pgserver.postgres_server import get_server
 
     folder = pathlib.Path(data_dir).expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)

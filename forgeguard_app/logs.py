@@ -116,5 +116,7 @@ def configure(level: str = "info", log_format: str = "text", stream: TextIO | No
         root.removeHandler(existing)
     root.addHandler(make_handler(log_format, stream))
     root.setLevel(level.upper())
-    # aiohttp's access log is one line per request; keep it at warning unless debugging.
-    logging.getLogger("aiohttp.access").setLevel("DEBUG" if level == "debug" else "WARNING")
+    # aiohttp's access log is one line per request, pgserver narrates every
+    # pg_ctl call over many lines: both at warning unless debugging.
+    for name in ("aiohttp.access", "pgserver"):
+        logging.getLogger(name).setLevel("DEBUG" if level == "debug" else "WARNING")
