@@ -28,6 +28,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from multiprocessing.connection import Connection
 from typing import Any, cast
 
@@ -169,7 +170,7 @@ async def ask(conn: Connection, *message: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
-async def main(pushes: int, files: int, workers: int) -> dict[str, Any]:
+async def main(pushes: int, files: int, workers: int, dispatch_ms: float | None = None) -> dict[str, Any]:
     contents = {**governed_files(), **{f"pkg/sub{i % 40}/m{i}.py": module(i) for i in range(files - 9)}}
     with tempfile.TemporaryDirectory() as folder:
         tmp = pathlib.Path(folder)
@@ -206,6 +207,8 @@ async def main(pushes: int, files: int, workers: int) -> dict[str, Any]:
             await site.start()
             port = runner.addresses[0][1]
             worker = Worker(db, settings, concurrency=workers, github=github)
+            if dispatch_ms is not None:
+                worker.dispatch_interval = timedelta(milliseconds=dispatch_ms)
             worker_task = asyncio.create_task(worker.run())
             try:
                 async with aiohttp.ClientSession() as client:
@@ -260,6 +263,7 @@ async def main(pushes: int, files: int, workers: int) -> dict[str, Any]:
         "pushes": pushes,
         "repository_files": len(contents),
         "files_per_push": 5,
+        "dispatch_interval_ms": dispatch_ms if dispatch_ms is not None else "worker default",
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
@@ -280,6 +284,9 @@ if __name__ == "__main__":
     parser.add_argument("--pushes", type=int, default=50)
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--dispatch-ms", type=float, default=None, help="the workers' queued-job poll (default: the Worker's)"
+    )
     args = parser.parse_args()
-    result = asyncio.run(main(args.pushes, args.files, args.workers))
+    result = asyncio.run(main(args.pushes, args.files, args.workers, args.dispatch_ms))
     print(json.dumps(result, indent=2))

@@ -14,6 +14,7 @@ from gidgethub import routing, sansio
 from forgeguard_app.checkruns import decide, store
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.checkruns.jobs import enqueue_request
+from forgeguard_app.jobs import dispatch_pending
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ async def _enqueue(ctx: Any, request: AuditRequest | None, check_run_id: int | N
     if audit_id is None:
         log.info("audit of %s@%s already queued", request.full_name, request.head_sha[:12])
     else:
+        # Hand the audit to pgqueuer now rather than at the workers' next dispatch poll.
+        await dispatch_pending(ctx.db.pool)
         log.info(
             "queued audit %s of %s@%s (%s)",
             audit_id,
