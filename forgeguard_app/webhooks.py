@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
@@ -156,12 +157,13 @@ async def receive(request: web.Request) -> web.Response:
         delivery_id_var.reset(token)
 
 
-async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
+async def store(pool: asyncpg.Pool, delivery: Delivery, body: bytes) -> str:
     """Insert the delivery and queue its job in one statement; returns queued, duplicate or ignored.
 
     One statement, so one transaction and one round trip: whether the repository
     is covered by the installation (`forgeguard_repository_covered`, migration
-    007), the delivery, its `jobs` row, and (by that row's trigger) the pgqueuer job.
+    007), the delivery, and its `delivery` job (a `jobs` row, as `jobs.enqueue`
+    writes it; a worker hands it to pgqueuer).
     """
     needs = needs_work(delivery)
     status = await pool.fetchval(
@@ -182,7 +184,7 @@ async def store(pool: Any, delivery: Delivery, body: bytes) -> str:
             FROM delivery WHERE status = 'queued'
             RETURNING id
         )
-        SELECT (SELECT status FROM delivery), (SELECT count(*) FROM job)
+        SELECT status FROM delivery
         """,
         delivery.id,
         delivery.event,
