@@ -396,3 +396,12 @@ async def test_pull_request_audit_takes_over_the_run_of_a_push_audit_in_progress
     assert (run["status"], run["conclusion"]) == ("completed", "failure")
     assert run["details_url"].endswith(f"/audits/{pr_audit}")
     assert harness.fake.calls("checks/create") == 1
+
+
+async def test_a_push_that_changes_no_file_is_neutral(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = repo.commit({}, message="empty")
+    await audit_push(harness, repo, before, after)
+    run = harness.run(after)
+    assert (run["conclusion"], run["output"]["title"]) == ("neutral", "No changed files to audit")
