@@ -241,6 +241,21 @@ async def record_retry(pool: asyncpg.Pool, job: StartedJob, error: str) -> None:
         )
 
 
+async def requeue_cancelled(pool: asyncpg.Pool, job: StartedJob) -> None:
+    """A job cancelled mid-attempt goes back to `queued`, to be dispatched again."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE jobs SET status = 'queued', dispatched_at = NULL WHERE id = $1 AND status = 'running'",
+            job.id,
+        )
+        await conn.execute(
+            "UPDATE job_attempts SET outcome = 'failed', finished_at = now(), error = 'cancelled'"
+            " WHERE job_id = $1 AND attempt = $2",
+            job.id,
+            job.attempt,
+        )
+
+
 async def finish(pool: asyncpg.Pool, job: StartedJob, status: str, error: str | None) -> None:
     """Record the final outcome and hand the next job with the same order key to the queue."""
     assert status in FINISHED_STATUSES
@@ -409,6 +424,10 @@ class Worker:
         )
         try:
             await spec.func(ctx, job.payload)
+        except asyncio.CancelledError:
+            # pgqueuer drops a cancelled job; put it back for the dispatcher to hand out again.
+            await asyncio.shield(requeue_cancelled(pool, job))
+            raise
         except Exception as exc:
             error = describe_error(exc)
             if job.attempt < spec.max_attempts:

@@ -220,3 +220,24 @@ async def test_two_dispatchers_hand_each_queued_job_to_pgqueuer_once(db: Databas
     assert sorted(int(r["id"]) for r in payloads) == sorted(
         r["id"] for r in await db.pool.fetch("SELECT id FROM jobs")
     )
+
+
+async def test_a_job_cancelled_mid_attempt_goes_back_to_the_queue(db: Database) -> None:
+    started = asyncio.Event()
+
+    async def endless(ctx: JobContext, payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    worker = Worker(db, SETTINGS, registry={"endless": JobSpec("endless", endless)})
+    async with db.pool.acquire() as conn:
+        job_id = await enqueue(conn, "endless", {})
+    assert await dispatch_pending(db.pool) == 1
+    attempt = asyncio.create_task(worker.execute(job_id))
+    await asyncio.wait_for(started.wait(), 10)
+    attempt.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+    row = await db.pool.fetchrow("SELECT status, dispatched_at FROM jobs WHERE id = $1", job_id)
+    assert (row["status"], row["dispatched_at"]) == ("queued", None)
+    assert await dispatch_pending(db.pool) == 1
