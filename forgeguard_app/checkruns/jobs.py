@@ -202,6 +202,31 @@ class AuditRun:
             await store.add_check_run(self.db.pool, self.row.id, name, runs[name])
         return runs
 
+    async def adopt_orphans(self) -> None:
+        """Record the runs an earlier attempt created but died before storing (found by external_id).
+
+        Only after an attempt that started: the normal path costs no request.
+        """
+        if self.row.attempts == 0:
+            return
+        known = await store.check_runs_of(self.db.pool, self.row.id)
+        listed = await self.api.getitem(
+            f"/repos/{self.row.owner}/{self.row.repo}/commits/{self.row.head_sha}/check-runs?filter=all&per_page=100"
+        )
+        for run in listed.get("check_runs", []):
+            name = run.get("name")
+            if (
+                run.get("external_id") != str(self.row.id)
+                or not decide.is_forgeguard_run(name)
+                or name in known
+            ):
+                continue
+            await store.add_check_run(self.db.pool, self.row.id, name, int(run["id"]))
+            if run.get("status") == "completed":
+                await store.complete_check_run(
+                    self.db.pool, self.row.id, name, run.get("conclusion") or "neutral"
+                )
+
     async def base(self) -> str:
         default = self.row.default_branch or await store.known_default_branch(
             self.db.pool, self.row.owner, self.row.repo
@@ -228,6 +253,7 @@ class AuditRun:
     async def run(self) -> None:
         calls_before = self.api.calls
         await store.start_audit(self.db.pool, self.row.id)
+        await self.adopt_orphans()
         pull = await self.superseded()
         if pull is not None and not await store.check_runs_of(self.db.pool, self.row.id):
             await store.finish_audit(
@@ -297,6 +323,8 @@ class AuditRun:
         """Complete every open run `neutral`, saying why; create one if the audit never got that far."""
         view = rp.RunView(self.url)
         update = rp.failure_update(reason, view, utc_now())
+        with contextlib.suppress(Exception):
+            await self.adopt_orphans()
         runs = await store.check_runs_of(self.db.pool, self.row.id)
         open_runs = await store.open_check_runs_of(self.db.pool, self.row.id)
         if not runs:

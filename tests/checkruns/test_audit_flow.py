@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -405,3 +406,23 @@ async def test_a_push_that_changes_no_file_is_neutral(harness: Harness) -> None:
     await audit_push(harness, repo, before, after)
     run = harness.run(after)
     assert (run["conclusion"], run["output"]["title"]) == ("neutral", "No changed files to audit")
+
+
+async def test_an_audit_whose_worker_died_completes_once_on_the_same_run(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
+    await harness.deliver("push", push_payload(repo, before, after))
+    await run_queued(harness, "delivery")
+    job_id = await harness.db.pool.fetchval("SELECT id FROM jobs WHERE kind = 'audit'")
+    attempt = asyncio.create_task(harness.worker.execute(job_id))
+    while harness.fake.calls("checks/create") == 0:
+        await asyncio.sleep(0.001)
+    attempt.cancel()  # the worker dies with the run in progress
+    with contextlib.suppress(asyncio.CancelledError):
+        await attempt
+    assert harness.run(after)["status"] == "in_progress"
+    await harness.worker.execute(job_id)  # another worker picks the job up again
+    run = harness.run(after)
+    assert (run["status"], run["conclusion"]) == ("completed", "success")
+    assert (harness.fake.calls("checks/create"), harness.fake.calls("checks/update")) == (1, 1)
