@@ -209,3 +209,28 @@ def test_a_50_megabyte_added_file_is_skipped() -> None:
     verdict = run({"dump.sql": f"-- {GITHUB_TOKEN}\n" + "INSERT INTO t VALUES (1);\n" * (2 * 1024 * 1024)})
     assert (verdict.outcome, verdict.findings) == ("pass", [])
     assert "1 over 1 MB" in verdict.detail
+
+
+RULE = '[[rules]]\nid = "r"\nregex = \'\'\'tok_([a-z0-9]{8})\'\'\'\nkeywords = ["tok_"]\n'
+
+
+def test_global_allowlist_paths_exclude_a_file_from_scanning() -> None:
+    rules = load([RULE + "[allowlist]\npaths = ['''(^|/)fixtures/''']\n"])
+    assert rules.path_allowed("a/fixtures/x.txt")
+    assert rules.scan("a/fixtures/x.txt", "tok_real1234") == []
+    assert len(rules.scan("a/src/x.txt", "tok_real1234")) == 1
+
+
+def test_an_allowlist_regex_can_target_the_whole_line() -> None:
+    text = RULE + "[[rules.allowlists]]\nregexTarget = \"line\"\nregexes = ['''^#\\s*example''']\n"
+    rules = load([text])
+    assert rules.scan("a", "# example tok_real1234") == []
+    assert len(rules.scan("a", "key = tok_real1234")) == 1
+
+
+def test_an_allowlist_with_condition_and_needs_every_part() -> None:
+    text = RULE + "[[rules.allowlists]]\ncondition = \"AND\"\npaths = ['''docs/''']\nstopwords = [\"real\"]\n"
+    rules = load([text])
+    assert rules.scan("docs/a.md", "tok_real1234") == []
+    assert len(rules.scan("src/a.py", "tok_real1234")) == 1
+    assert len(rules.scan("docs/a.md", "tok_fake1234")) == 1
