@@ -38,6 +38,6 @@ def changed_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:
     return [f.path for f in ctx.change.files if f.status != "removed" and keep(f.path)]
 
 
-def selected_paths(ctx: AuditContext, keep: Callable[[str], bool], *, every: bool | None = None) -> list[str]:
-    """The changed paths, or with `--full` (or `every`) every path at head, that `keep` accepts."""
-    return head_paths(ctx, keep) if (ctx.full if every is None else every) else changed_paths(ctx, keep)
+def selected_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:
+    """The changed paths, or with `--full` every path at head, that `keep` accepts."""
+    return head_paths(ctx, keep) if ctx.full else changed_paths(ctx, keep)
