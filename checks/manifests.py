@@ -16,7 +16,7 @@ import json
 import posixpath
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -361,7 +361,3 @@ def nearest(path: str, name: str, exists: Callable[[str], bool]) -> str | None:
         if exists(candidate):
             return candidate
     return None
-
-
-def first_existing(paths: Sequence[str], exists: Callable[[str], bool]) -> list[str]:
-    return [p for p in paths if exists(p)]
