@@ -8,7 +8,7 @@ These functions are pure; `jobs.py` sends what they return.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,9 +218,6 @@ class RunPayloads:
     name: str
     conclusion: str
     updates: list[dict[str, Any]]
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.updates)
 
 
 def _updates(

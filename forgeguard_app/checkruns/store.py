@@ -95,10 +95,6 @@ async def start_audit(conn: Executor, audit_id: int, base_sha: str | None = None
     )
 
 
-async def set_base(conn: Executor, audit_id: int, base: str | None) -> None:
-    await conn.execute("UPDATE audit_runs SET base = coalesce(base, $2) WHERE id = $1", audit_id, base)
-
-
 async def check_runs_of(conn: Executor, audit_id: int) -> dict[str, int]:
     """The GitHub check runs this audit created, by name (a retried job reuses them)."""
     rows = await conn.fetch(
