@@ -93,16 +93,29 @@ def write_env(path: pathlib.Path, values: Mapping[str, str]) -> None:
     os.replace(tmp, path)
 
 
+def _already_configured() -> web.Response:
+    # Registering again would let whoever reaches this page replace the app's credentials.
+    return render(
+        "web/setup_error.html",
+        status=403,
+        message="ForgeGuard already has GitHub App credentials. To register a new app, remove "
+        "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET and restart.",
+    )
+
+
 async def setup_page(request: web.Request) -> web.Response:
     state = state_of(request)
-    token = secrets.token_urlsafe(24)
-    await state.db.pool.execute("INSERT INTO setup_states (state) VALUES ($1)", token)
     settings = state.settings
+    if not settings.setup_mode:
+        return _already_configured()
+    token = secrets.token_urlsafe(24)
+    async with state.db.pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM setup_states WHERE created_at < now() - $1::interval", STATE_LIFETIME)
+        await conn.execute("INSERT INTO setup_states (state) VALUES ($1)", token)
     return render(
         "web/setup.html",
         action=f"{settings.github_url}/settings/apps/new?state={quote(token)}",
         manifest=json.dumps(manifest(settings.public_url)),
-        configured=not settings.setup_mode,
         public_url=settings.public_url,
     )
 
@@ -143,6 +156,8 @@ class ConversionFailed(Exception):
 
 async def setup_callback(request: web.Request) -> web.Response:
     state = state_of(request)
+    if not state.settings.setup_mode:
+        return _already_configured()
     code = request.query.get("code", "")
     token = request.query.get("state", "")
     if not CODE_PATTERN.match(code):

@@ -197,6 +197,13 @@ async def test_a_code_github_refuses_leaves_env_untouched(
     assert settings.env_file is not None and not settings.env_file.exists()
 
 
+@pytest.mark.parametrize("path", ["/setup", "/setup/callback?code=good-code&state=x"])
+async def test_setup_is_closed_once_the_app_has_credentials(client: TestClient[Any, Any], path: str) -> None:
+    response = await client.get(path)
+    assert response.status == 403
+    assert "already has GitHub App credentials" in await response.text()
+
+
 def test_the_root_manifest_is_the_packaged_one() -> None:
     assert (ROOT / "app.yml").read_text() == (ROOT / "forgeguard_app" / "app.yml").read_text()
 
