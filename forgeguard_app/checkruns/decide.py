@@ -202,7 +202,7 @@ def _first_pull_request(items: object) -> tuple[int, str | None] | None:
 
 
 def from_check_suite(payload: Mapping[str, Any]) -> AuditRequest | None:
-    """requested: audited like the push it belongs to; rerequested: audited again."""
+    """requested: audited like the branch push it belongs to; rerequested: audited again."""
     action = payload.get("action")
     if action not in ("requested", "rerequested"):
         return None
@@ -218,6 +218,8 @@ def from_check_suite(payload: Mapping[str, Any]) -> AuditRequest | None:
     branch = suite.get("head_branch") if isinstance(suite.get("head_branch"), str) else None
     before = suite.get("before") if isinstance(suite.get("before"), str) else None
     if action == "requested":
+        if branch is None:
+            return None  # a commit reachable only from a tag: tag pushes are not audited
         return AuditRequest(
             installation_id=installation_id,
             owner=owner,

@@ -123,6 +123,12 @@ def test_check_suite_requested_is_audited_like_its_push(corpus: Any) -> None:
     assert push_request.dedupe_key == request.dedupe_key
 
 
+def test_check_suite_requested_without_a_branch_is_not_audited(corpus: Any) -> None:
+    payload = corpus("check_suite/requested.payload.json")
+    payload["check_suite"]["head_branch"] = None
+    assert decide.from_check_suite(payload) is None
+
+
 def test_check_suite_rerequested_always_audits_again(corpus: Any) -> None:
     request = decide.from_check_suite(corpus("check_suite/rerequested.payload.json"))
     assert request is not None
