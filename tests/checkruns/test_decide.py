@@ -213,3 +213,48 @@ def test_per_check_conclusions() -> None:
         "skipped",
         "neutral",
     )
+
+
+DECIDERS = {
+    "push": decide.from_push,
+    "pull_request": decide.from_pull_request,
+    "check_suite": decide.from_check_suite,
+    "check_run": decide.from_check_run,
+}
+
+
+def audited_examples(shared_dir: pathlib.Path, event: str) -> set[str]:
+    """The corpus examples of `event` that are audited (the others decide None)."""
+    audited = set()
+    for path in sorted((shared_dir / "github-corpus" / "webhooks" / event).glob("*.json")):
+        request = DECIDERS[event](json.loads(path.read_text()))
+        if request is not None:
+            assert len(request.head_sha) == 40
+            audited.add(path.name)
+    return audited
+
+
+def test_corpus_pushes_audited_are_the_branch_pushes(shared_dir: pathlib.Path) -> None:
+    assert audited_examples(shared_dir, "push") == {
+        "with-new-branch.payload.json",
+        "with-no-username-committer.payload.json",
+    }
+
+
+def test_corpus_check_suites_audited_are_requested_and_rerequested(shared_dir: pathlib.Path) -> None:
+    assert audited_examples(shared_dir, "check_suite") == {
+        "requested.payload.json",
+        "requested.payload.with-email-with-special-characters.json",
+        "requested.with-organization.payload.json",
+        "rerequested.payload.json",
+        "rerequested.with-organization.payload.json",
+    }
+
+
+def test_corpus_check_runs_of_other_apps_are_not_audited(shared_dir: pathlib.Path) -> None:
+    assert audited_examples(shared_dir, "check_run") == set()
+
+
+def test_corpus_pull_requests_audited_are_those_that_change_the_head(shared_dir: pathlib.Path) -> None:
+    actions = {name.split(".")[0] for name in audited_examples(shared_dir, "pull_request")}
+    assert actions == {"opened", "synchronize", "reopened", "ready_for_review"}
