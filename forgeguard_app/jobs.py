@@ -52,6 +52,8 @@ DEFAULT_MAX_DELAY = timedelta(minutes=15)
 ERROR_LIMIT = 4000
 DISPATCH_BATCH = 500
 DISPATCH_INTERVAL = timedelta(seconds=0.1)
+RECONCILE_INTERVAL = timedelta(minutes=1)
+RECONCILE_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,6 +323,29 @@ async def dispatch_pending(pool: asyncpg.Pool, limit: int = DISPATCH_BATCH) -> i
     return len(rows)
 
 
+async def reconcile(pool: asyncpg.Pool, older_than: timedelta = RECONCILE_AFTER) -> list[int]:
+    """Queue again the unfinished jobs pgqueuer no longer holds; their ids.
+
+    pgqueuer keeps a job's row while it is queued or picked. A job of ours still
+    unfinished without such a row was lost on the way (the worker's own
+    bookkeeping failed, say, and pgqueuer parked the row as failed); without
+    this it would stay `running` and hold up its order key for good.
+    """
+    rows = await pool.fetch(
+        """
+        UPDATE jobs j SET status = 'queued', dispatched_at = NULL
+        WHERE j.status IN ('queued', 'running', 'retrying') AND j.dispatched_at IS NOT NULL
+          AND greatest(j.dispatched_at, j.started_at) < now() - $1::interval
+          AND NOT EXISTS (SELECT 1 FROM pgqueuer q
+                          WHERE q.status IN ('queued', 'picked')
+                            AND q.payload = convert_to(j.id::text, 'UTF8'))
+        RETURNING j.id
+        """,
+        older_than,
+    )
+    return [int(row["id"]) for row in rows]
+
+
 @dataclass
 class Worker:
     """Runs registered jobs from the shared queue, up to `concurrency` at a time in this process."""
@@ -375,9 +400,15 @@ class Worker:
                 await pump
 
     async def _dispatch_loop(self) -> None:
-        """Hand newly queued jobs to pgqueuer until stopped."""
+        """Hand newly queued jobs to pgqueuer until stopped; now and then, queue lost ones again."""
+        loop = asyncio.get_running_loop()
+        next_reconcile = loop.time()
         while not self._stopping.is_set():
             try:
+                if loop.time() >= next_reconcile:
+                    next_reconcile = loop.time() + RECONCILE_INTERVAL.total_seconds()
+                    for job_id in await reconcile(self.db.pool):
+                        log.warning("job %s was no longer held by the queue; queued again", job_id)
                 handed = await dispatch_pending(self.db.pool)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("dispatching queued jobs failed: %s", describe_error(exc))

@@ -19,6 +19,7 @@ from forgeguard_app.jobs import (
     dispatch_pending,
     enqueue,
     finish,
+    reconcile,
     start_attempt,
     waiting_count,
 )
@@ -241,3 +242,23 @@ async def test_a_job_cancelled_mid_attempt_goes_back_to_the_queue(db: Database) 
     row = await db.pool.fetchrow("SELECT status, dispatched_at FROM jobs WHERE id = $1", job_id)
     assert (row["status"], row["dispatched_at"]) == ("queued", None)
     assert await dispatch_pending(db.pool) == 1
+
+
+async def test_an_unfinished_job_the_queue_no_longer_holds_is_queued_again(db: Database) -> None:
+    async with db.pool.acquire() as conn:
+        lost = await enqueue(conn, "step", {})
+        alive = await enqueue(conn, "step", {})
+    await dispatch_pending(db.pool)
+    for job_id in (lost, alive):
+        await start_attempt(db.pool, job_id, "w1")
+    # As when pgqueuer parked the row after the worker's bookkeeping failed.
+    await db.pool.execute(
+        "UPDATE pgqueuer SET status = 'failed' WHERE payload = convert_to($1::text, 'UTF8')", str(lost)
+    )
+    await db.pool.execute(
+        "UPDATE jobs SET dispatched_at = now() - interval '11 minutes',"
+        " started_at = now() - interval '10 minutes'"
+    )
+
+    assert await reconcile(db.pool) == [lost]
+    assert [await job_status(db, lost), await job_status(db, alive)] == ["queued", "running"]
