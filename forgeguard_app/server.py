@@ -52,10 +52,13 @@ def database_url(settings: Settings) -> str:
 
 
 async def open_database(settings: Settings, *, max_size: int) -> Database:
+    """The pool, with the migrations applied (under the lock, so processes may start together)."""
     db = await Database.connect(database_url(settings), min_size=2, max_size=max_size)
-    applied = await db.migrate()
-    if applied:
-        log.info("migrations applied: %s", ", ".join(applied))
+    try:
+        await db.migrate()
+    except BaseException:
+        await db.close()
+        raise
     return db
 
 
