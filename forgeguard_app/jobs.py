@@ -137,7 +137,9 @@ async def enqueue(
 
     With an `order_key`, the job runs after every job queued earlier with that key
     has finished (succeeded or finally failed), and never beside one of them.
-    Enqueueing takes no lock; the order is kept when the job starts.
+    Enqueueing takes no lock; the order is kept when the job starts. A worker's
+    dispatcher hands the job to pgqueuer within `DISPATCH_INTERVAL` of the commit;
+    `dispatch_pending(pool)` does it at once.
     """
     job_id = await conn.fetchval(
         "INSERT INTO jobs (kind, payload, order_key, status) VALUES ($1, $2::text::jsonb, $3, 'queued')"
