@@ -3,8 +3,11 @@
 A webhook handler (or `/forge audit`) only calls `enqueue_audit`; this job does
 the work. It never leaves a check run `in_progress`: a failure on the final
 attempt completes every open run `neutral` with a sentence saying why and how
-to re-run, a retried attempt reuses the runs it created, and
+to re-run, a retried attempt reuses the runs it created (those a dead attempt
+created but never recorded are found again by `external_id`), and
 `complete_stuck_audits` (run by the watchdog) closes runs whose job vanished.
+A head commit keeps one `ForgeGuard` run: an automatic push audit gives way to
+a pull request audit of the same head.
 """
 
 from __future__ import annotations
