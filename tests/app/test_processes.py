@@ -20,7 +20,7 @@ import pytest
 from forgeguard_app.db import Database
 from forgeguard_app.jobs import REGISTRY, Worker, enqueue
 from forgeguard_app.settings import Settings
-from tests.app import interrupted_job
+from tests.app import worker_jobs
 from tests.app.conftest import CORPUS, WEBHOOK_SECRET
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -73,9 +73,9 @@ async def test_a_job_of_a_killed_worker_is_picked_up_again_and_completed_once(
 ) -> None:
     db = effects
     async with db.pool.acquire() as conn:
-        job_id = await enqueue(conn, interrupted_job.KIND, {})
+        job_id = await enqueue(conn, worker_jobs.KIND, {})
     code = (
-        "import tests.app.interrupted_job\n"
+        "import tests.app.worker_jobs\n"
         "from forgeguard_app.cli import main\n"
         "raise SystemExit(main(['worker', '--workers', '1']))\n"
     )
@@ -90,7 +90,7 @@ async def test_a_job_of_a_killed_worker_is_picked_up_again_and_completed_once(
         db,
         Settings(),
         concurrency=1,
-        registry={interrupted_job.KIND: REGISTRY[interrupted_job.KIND]},
+        registry={worker_jobs.KIND: REGISTRY[worker_jobs.KIND]},
         heartbeat_timeout=timedelta(seconds=1),
         dequeue_timeout=timedelta(seconds=1),
     )
@@ -110,6 +110,33 @@ async def test_a_job_of_a_killed_worker_is_picked_up_again_and_completed_once(
         )
     ]
     assert attempts == [(1, "failed", "the worker running it stopped"), (2, "succeeded", None)]
+
+
+async def test_two_worker_processes_share_the_jobs_and_run_each_once(
+    effects: Database, database_url: str, tmp_path: pathlib.Path
+) -> None:
+    db = effects
+    async with db.pool.acquire() as conn:
+        job_ids = [await enqueue(conn, worker_jobs.RECORD_KIND, {"n": n}) for n in range(40)]
+    code = (
+        "import tests.app.worker_jobs\n"
+        "from forgeguard_app.cli import main\n"
+        "raise SystemExit(main(['worker', '--workers', '2']))\n"
+    )
+    env = process_env(tmp_path, DATABASE_URL=database_url)
+    workers = [await start(tmp_path, code, env) for _ in range(2)]
+    try:
+        await wait_for("SELECT count(*) = 40 FROM jobs WHERE status = 'succeeded'", db, timeout=60)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await asyncio.wait_for(worker.communicate(), 30)
+
+    runs = await db.pool.fetch("SELECT job_id, phase FROM job_effects")
+    assert sorted(r["job_id"] for r in runs) == sorted(job_ids)
+    assert {r["phase"] for r in runs} == {f"pid {w.pid}" for w in workers}
+    assert [w.returncode for w in workers] == [0, 0]
 
 
 async def test_serve_takes_a_replayed_delivery_and_its_worker_processes_it(
@@ -168,6 +195,24 @@ async def test_serve_takes_a_replayed_delivery_and_its_worker_processes_it(
     delivery_lines = [line for line in lines if line.get("delivery_id") == json.loads(answer)["delivery"]]
     assert {line["logger"] for line in delivery_lines} >= {"forgeguard_app.webhooks", "forgeguard_app.events"}
     assert WEBHOOK_SECRET not in logs.decode()
+
+
+def test_replay_without_a_webhook_secret_says_so_in_one_line(tmp_path: pathlib.Path) -> None:
+    import subprocess
+
+    payload = CORPUS / "webhooks" / "ping" / "payload.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "forgeguard_app", "replay", str(payload), "--event", "ping"],
+        cwd=tmp_path,
+        env=process_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "forgeguard: GITHUB_WEBHOOK_SECRET is not set: replay signs with it"
+    ]
 
 
 @pytest.mark.parametrize("command", ["serve", "worker", "migrate"])

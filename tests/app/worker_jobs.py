@@ -1,17 +1,19 @@
-"""A job kind for the killed-worker test: its first attempt never ends on its own.
+"""Job kinds for the tests that run `forgeguard worker` processes.
 
-Imported by the test and by the `forgeguard worker` subprocess it starts.
+Imported by those tests and by the worker subprocesses they start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
 from typing import Any
 
 from forgeguard_app.jobs import JobContext, handler
 
 KIND = "test.interrupted"
+RECORD_KIND = "test.record_worker"
 
 
 @handler(KIND, max_attempts=3, retry_delay=timedelta(seconds=0.2))
@@ -25,4 +27,16 @@ async def interrupted(ctx: JobContext, payload: dict[str, Any]) -> None:
         "INSERT INTO job_effects (job_id, attempt, phase) VALUES ($1, $2, 'completed')",
         ctx.job_id,
         ctx.attempt,
+    )
+
+
+@handler(RECORD_KIND, max_attempts=1)
+async def record_worker(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Note which process ran the job; slow enough that one process cannot take them all."""
+    await asyncio.sleep(0.05)
+    await ctx.db.pool.execute(
+        "INSERT INTO job_effects (job_id, attempt, phase) VALUES ($1, $2, $3)",
+        ctx.job_id,
+        ctx.attempt,
+        f"pid {os.getpid()}",
     )
