@@ -49,6 +49,11 @@ async def read_config(api: InstallationAPI, owner: str, repo: str) -> AuditConfi
     return config_from_contents(data)
 
 
+def is_sha(rev: str) -> bool:
+    """A full commit sha (40 lowercase hex digits)."""
+    return len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
+
+
 class MemoryCache:
     """A bounded, thread-safe `checks.context.AnalysisCache` keyed by (kind, blob id)."""
 

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ import gidgethub
 from checks.config import CHECK_CODES, AuditConfig
 from checks.engine import run_audit
 from checks.model import AuditReport
-from checks.source import Source
+from checks.source import EMPTY_TREE, Change, Source
 from forgeguard_app.checkruns import decide, fetch, store
 from forgeguard_app.checkruns import report as rp
 from forgeguard_app.checkruns.decide import AuditRequest, Reason
@@ -35,6 +36,7 @@ from forgeguard_app.settings import Settings
 if TYPE_CHECKING:
     from forgeguard_app.db import Database
     from forgeguard_app.github.client import GitHubApp, InstallationAPI
+    from forgeguard_app.github.source import GitHubSource
 
 log = logging.getLogger(__name__)
 
@@ -150,17 +152,24 @@ def failure_reason(exc: BaseException) -> str:
     return f"ForgeGuard hit an internal error ({type(exc).__name__})."
 
 
-def audit_change(source: Source, base: str, head: str, config: AuditConfig) -> AuditReport:
-    """The engine on `base...head` (run in a worker thread: the source's reads block)."""
-    change = source.change(base, head)
+def audit_change(source: Source, change: Change, config: AuditConfig) -> AuditReport:
+    """The engine on a fetched change (run in a worker thread: the source's reads block)."""
     return run_audit(source, change, config, full=False, cache=fetch.ANALYSIS_CACHE)
 
 
-def _github_source(api: InstallationAPI, owner: str, repo: str) -> Source:
+def _github_source(api: InstallationAPI, owner: str, repo: str) -> GitHubSource:
     from forgeguard_app.github.source import GitHubSource
 
-    source: Source = GitHubSource(api, owner, repo, asyncio.get_running_loop())
-    return source
+    return GitHubSource(api, owner, repo, asyncio.get_running_loop())
+
+
+async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
+    """Run concurrently; when one fails, wait for the others, then raise the first failure."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 @dataclasses.dataclass
@@ -253,6 +262,13 @@ class AuditRun:
             self.db.pool, self.row.owner, self.row.repo, self.row.head_sha
         )
 
+    async def audit(
+        self, source: GitHubSource, fetched: Awaitable[list[Any]], config: AuditConfig
+    ) -> AuditReport:
+        """The engine, in a worker thread, on the change once it is fetched."""
+        change: Change = (await fetched)[0]
+        return await asyncio.to_thread(audit_change, source, change, config)
+
     async def run(self) -> None:
         calls_before = self.api.calls
         await store.start_audit(self.db.pool, self.row.id)
@@ -267,18 +283,22 @@ class AuditRun:
                 api_calls=0,
             )
             return
-        config = await fetch.read_config(self.api, self.row.owner, self.row.repo)
         base = await self.base()
         source = _github_source(self.api, self.row.owner, self.row.repo)
-        # The engine starts fetching the change while the runs are being created.
-        audit = asyncio.ensure_future(
-            asyncio.to_thread(audit_change, source, base, self.row.head_sha, config)
-        )
+        # The change and the head's tree are fetched while the configuration is read and the
+        # check runs are created; the engine runs as soon as the change is here.
+        fetches: list[Awaitable[Any]] = [source.achange(base, self.row.head_sha)]
+        if base != EMPTY_TREE and fetch.is_sha(self.row.head_sha):
+            fetches.append(source.snapshot(self.row.head_sha).aentries())
+        fetched = asyncio.ensure_future(gather_all(*fetches))
+        audit: asyncio.Future[AuditReport] | None = None
         try:
+            config = await fetch.read_config(self.api, self.row.owner, self.row.repo)
+            audit = asyncio.ensure_future(self.audit(source, fetched, config))
             runs = await self.create_runs(rp.run_names(config, CHECK_CODES))
         except BaseException:
-            with contextlib.suppress(Exception):
-                await audit
+            with contextlib.suppress(BaseException):
+                await (audit or fetched)
             raise
         report = await audit
 
