@@ -24,6 +24,7 @@ JWTs never reach a log line or an exception message.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import http
 import logging
@@ -188,8 +189,9 @@ class _CountingAPI(gidgethub.aiohttp.GitHubAPI):
     async def sleep(self, seconds: float) -> None:
         await self.retry.sleep(seconds)
 
+    @abc.abstractmethod
     async def _authorization(self) -> str:
-        raise NotImplementedError
+        """The `Authorization` header value for the next request."""
 
     async def _refresh_authorization(self, used: str) -> bool:
         """Called once after a 401; True when new credentials are worth a retry."""
