@@ -46,6 +46,16 @@ class CheckResult:
         """True when this result makes the whole audit fail."""
         return self.severity == "blocking" and self.outcome in ("fail", "error")
 
+    @property
+    def applies(self) -> bool:
+        """The check is switched on and did not skip."""
+        return self.severity != "off" and self.outcome != "skip"
+
+    @property
+    def warns(self) -> bool:
+        """A result that does not block but that someone should read."""
+        return self.applies and not self.blocks and self.outcome in ("warn", "fail", "error")
+
     def to_json(self) -> dict[str, object]:
         return {
             "code": self.code,

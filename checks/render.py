@@ -60,15 +60,12 @@ def to_json(report: AuditReport) -> str:
 
 def title(report: AuditReport) -> str:
     """The Check Run title: `2 of 12 checks failed: A1, A7 · 1 warning`, or `All checks passed`."""
-    failed = [r.code for r in report.results if r.outcome in ("fail", "error")]
-    warnings = sum(1 for r in report.results if r.outcome == "warn")
-    warning_text = f"{warnings} warning{'s' if warnings != 1 else ''}"
+    failed = [r.code for r in report.results if r.blocks]
+    warnings = sum(1 for r in report.results if r.warns)
+    suffix = f" · {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
     if failed:
-        text = f"{len(failed)} of {len(report.results)} checks failed: {', '.join(failed)}"
-        return f"{text} · {warning_text}" if warnings else text
-    if warnings:
-        return f"No check failed · {warning_text}"
-    return "All checks passed"
+        return f"{len(failed)} of {len(report.results)} checks failed: {', '.join(failed)}{suffix}"
+    return f"All checks passed{suffix}"
 
 
 def summary_markdown(report: AuditReport) -> str:

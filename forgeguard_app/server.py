@@ -14,6 +14,8 @@ import aiohttp
 from aiohttp import web
 
 from forgeguard_app import events, webhooks
+from forgeguard_app.checkruns import page as audit_page
+from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
 from forgeguard_app.embedded import embedded_database_url
 from forgeguard_app.jobs import Worker
@@ -36,12 +38,13 @@ JOB_MODULES = (
 
 
 def create_app(state: AppState) -> web.Application:
-    """The web application: webhooks, health, status page, setup."""
+    """The web application: webhooks, health, status page, audit pages, setup."""
     app = web.Application(client_max_size=webhooks.MAX_BODY_BYTES)
     app[APP_STATE] = state
     webhooks.add_routes(app)
     health.add_routes(app)
     status.add_routes(app)
+    audit_page.add_routes(app)
     setup.add_routes(app)
     return app
 
@@ -103,15 +106,22 @@ def stop_event() -> asyncio.Event:
     return event
 
 
-async def _run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
+async def run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
     if worker is None:
         await stop.wait()
         return
     task = asyncio.create_task(worker.run())
     stopper = asyncio.create_task(stop.wait())
+    # Audits whose worker vanished are completed (never left in progress) by
+    # whichever worker process is alive: at start, then every few minutes.
+    sweeper = None
+    if worker.github is not None:
+        sweeper = asyncio.create_task(watchdog(worker.db, worker.github, worker.settings))
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     worker.stop()
     stopper.cancel()
+    if sweeper is not None:
+        sweeper.cancel()
     await task
 
 
@@ -141,7 +151,7 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
                     log.info("job module %s is not present", name)
                 worker = _make_worker(state, workers)
             try:
-                await _run_workers(worker, stop)
+                await run_workers(worker, stop)
             finally:
                 await runner.cleanup()
     finally:
@@ -161,6 +171,6 @@ async def work(settings: Settings, *, workers: int) -> None:
             for name in load_job_modules():
                 log.info("job module %s is not present", name)
             log.info("worker started with %d workers", workers)
-            await _run_workers(_make_worker(state, workers), stop)
+            await run_workers(_make_worker(state, workers), stop)
     finally:
         await db.close()

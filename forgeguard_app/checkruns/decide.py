@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from checks import render
 from checks.model import AuditReport, CheckResult
 from checks.source import EMPTY_TREE
 
@@ -302,21 +303,9 @@ def fallback_base(
 # --- what a report concludes -------------------------------------------------------------
 
 
-def applicable(result: CheckResult) -> bool:
-    """A check applies when it is switched on and did not skip."""
-    return result.severity != "off" and result.outcome != "skip"
-
-
-def is_warning(result: CheckResult) -> bool:
-    """A result that does not block but that someone should read."""
-    if not applicable(result) or result.blocks:
-        return False
-    return result.outcome in ("warn", "fail", "error")
-
-
 def nothing_applies(report: AuditReport) -> bool:
     """No changed files, or every check switched off or skipped."""
-    return report.files == 0 or not any(applicable(r) for r in report.results)
+    return report.files == 0 or not any(r.applies for r in report.results)
 
 
 def conclusion(report: AuditReport) -> Conclusion:
@@ -328,20 +317,11 @@ def conclusion(report: AuditReport) -> Conclusion:
     return "success"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def title(report: AuditReport) -> str:
-    """`2 of 12 checks failed: A1, A7 · 1 warning`, `All checks passed`, or why nothing was judged."""
-    failed = [r.code for r in report.results if r.blocks]
-    warnings = sum(1 for r in report.results if is_warning(r))
-    suffix = f" · {_plural(warnings, 'warning')}" if warnings else ""
-    if failed:
-        return f"{len(failed)} of {len(report.results)} checks failed: {', '.join(failed)}{suffix}"
-    if nothing_applies(report):
+    """The engine's title (`2 of 12 checks failed: A1, A7 · 1 warning`), or why nothing was judged."""
+    if report.overall == "pass" and nothing_applies(report):
         return "No changed files to audit" if report.files == 0 else "No checks apply to this change"
-    return f"All checks passed{suffix}"
+    return render.title(report)
 
 
 OUTCOME_LABEL: dict[str, str] = {
@@ -355,7 +335,7 @@ OUTCOME_LABEL: dict[str, str] = {
 
 def check_conclusion(result: CheckResult) -> Conclusion:
     """The conclusion of one check's own run (`report: per-check`)."""
-    if not applicable(result):
+    if not result.applies:
         return "skipped"
     if result.blocks:
         return "failure"

@@ -11,6 +11,8 @@ from pgqueuer.errors import RetryRequested
 
 from checks.config import CHECK_CODES
 from forgeguard_app.checkruns.jobs import complete_stuck_audits
+from forgeguard_app.jobs import Worker
+from forgeguard_app.server import run_workers
 from tests.checkruns.conftest import (
     ZERO,
     Harness,
@@ -294,6 +296,26 @@ async def test_watchdog_completes_a_run_whose_job_vanished(harness: Harness) -> 
     run = harness.run(after)
     assert (run["status"], run["conclusion"]) == ("completed", "neutral")
     assert "did not finish within 15 minutes" in run["output"]["summary"]
+
+
+async def test_a_running_worker_process_completes_stuck_runs_at_start(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
+    harness.fake.fault("GET", r"/compare/", 500, times=3)
+    await harness.deliver("push", push_payload(repo, before, after))
+    await run_queued(harness, "delivery", "audit")
+    await harness.db.pool.execute("UPDATE audit_runs SET started_at = now() - interval '1 hour'")
+    stop = asyncio.Event()
+    worker = Worker(harness.db, harness.settings, concurrency=1, github=harness.github)
+    running = asyncio.create_task(run_workers(worker, stop))
+    for _ in range(200):
+        if harness.run(after)["status"] == "completed":
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    assert harness.run(after)["conclusion"] == "neutral"
 
 
 async def test_a_five_file_push_costs_at_most_eight_api_calls(harness: Harness) -> None:

@@ -9,11 +9,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from checks.model import Finding
-from forgeguard_app.checkruns import page, store
+from forgeguard_app.checkruns import store
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.db import Database
+from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
-from forgeguard_app.web.state import APP_STATE, AppState
+from forgeguard_app.web.state import AppState
 from tests.checkruns.reports import make_report
 
 Client = TestClient[web.Request, web.Application]
@@ -21,10 +22,8 @@ Client = TestClient[web.Request, web.Application]
 
 @pytest.fixture
 async def client(db: Database) -> AsyncIterator[Client]:
-    app = web.Application()
-    app[APP_STATE] = AppState(settings=Settings(), db=db)
-    page.add_routes(app)
-    test_client = TestClient(TestServer(app))
+    """The app as `forgeguard serve` builds it, so the Details link's route is really there."""
+    test_client = TestClient(TestServer(create_app(AppState(settings=Settings(), db=db))))
     await test_client.start_server()
     yield test_client
     await test_client.close()

@@ -79,7 +79,7 @@ def test_title_when_everything_passed() -> None:
 
 
 def test_title_with_only_warnings() -> None:
-    assert render.title(report({"W1": "warn", "W3": "warn"})) == "No check failed · 2 warnings"
+    assert render.title(report({"W1": "warn", "W3": "warn"})) == "All checks passed · 2 warnings"
 
 
 def test_markdown_summary_is_a_table_of_all_twelve_checks() -> None:
