@@ -38,9 +38,11 @@ def test_notes_are_shown_as_quotes() -> None:
     assert "> That comment was empty." in text
 
 
-def test_a_finished_intake_says_how_to_get_the_contracts() -> None:
+def test_a_finished_intake_says_the_contracts_pull_request_follows() -> None:
     state = IntakeState(finished=True, current=None)
-    assert "`/forge contracts` opens the contracts pull request" in render_progress(state, Decimal(0))
+    text = render_progress(state, Decimal(0))
+    assert "writes the contracts and opens their pull request" in text
+    assert "`/forge contracts` writes the contracts again" in text
 
 
 def test_mentions_in_untrusted_text_do_not_ping_anyone() -> None:
