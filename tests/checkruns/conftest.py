@@ -17,7 +17,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from pgqueuer.errors import RetryRequested
 
 from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp, RetryPolicy
@@ -25,7 +24,8 @@ from forgeguard_app.jobs import Worker
 from forgeguard_app.server import create_app, load_job_modules
 from forgeguard_app.settings import Settings
 from forgeguard_app.web.state import AppState
-from tests.fixtures.github import FakeGitHub, FakeRepo, sign_webhook
+from tests.fixtures.appdriver import AppDriver
+from tests.fixtures.github import FakeGitHub, FakeRepo
 
 CORPUS = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "github-corpus" / "webhooks"
 ZERO = "0" * 40
@@ -80,7 +80,7 @@ def pull_request_payload(
 
 
 @dataclass
-class Harness:
+class Harness(AppDriver):
     fake: FakeGitHub
     db: Database
     settings: Settings
@@ -88,30 +88,6 @@ class Harness:
     client: TestClient[web.Request, web.Application]
     worker: Worker
     sleeps: list[float] = field(default_factory=list)
-
-    async def deliver(self, event: str, payload: dict[str, Any]) -> str:
-        """POST a signed delivery to /webhooks; its status (queued, ignored, duplicate)."""
-        body = json.dumps(payload).encode()
-        response = await self.client.post(
-            "/webhooks", data=body, headers=sign_webhook(self.settings.webhook_secret or "", body, event)
-        )
-        assert response.status == 202, await response.text()
-        status: str = (await response.json())["status"]
-        return status
-
-    async def drain(self, limit: int = 200) -> None:
-        """Run queued and retrying jobs, oldest first, until none is left."""
-        for _ in range(limit):
-            job_id = await self.db.pool.fetchval(
-                "SELECT id FROM jobs WHERE status IN ('queued', 'retrying') ORDER BY id LIMIT 1"
-            )
-            if job_id is None:
-                return
-            try:
-                await self.worker.execute(job_id)
-            except RetryRequested:
-                continue
-        raise AssertionError("jobs kept coming")
 
     def runs(self, head_sha: str | None = None) -> list[dict[str, Any]]:
         return [r for r in self.fake.check_runs if head_sha is None or r["head_sha"] == head_sha]

@@ -9,15 +9,12 @@ plus the prose and revision tools.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from pgqueuer.errors import RetryRequested
 
 from forgeguard_app.commands import progress
 from forgeguard_app.db import Database
@@ -25,7 +22,8 @@ from forgeguard_app.jobs import Worker
 from forgeguard_app.settings import Settings
 from tests.commands.corpus import comment_payload
 from tests.fixtures.anthropic import FakeAnthropic, RecordedRequest, Scripted, tool_call
-from tests.fixtures.github import FakeGitHub, FakeRepo, sign_webhook
+from tests.fixtures.appdriver import AppDriver
+from tests.fixtures.github import FakeGitHub, FakeRepo
 from tests.intake.scripted import scripted_model
 
 PROSE = {
@@ -68,7 +66,7 @@ def cooperative_model(request: RecordedRequest) -> Scripted:
 
 
 @dataclass
-class Bench:
+class Bench(AppDriver):
     """One repository with the app installed, a writer `octocat` and a reader `visitor`."""
 
     fake: FakeGitHub
@@ -78,40 +76,6 @@ class Bench:
     client: TestClient[web.Request, web.Application]
     worker: Worker
     repo: FakeRepo
-
-    async def deliver(self, event: str, payload: dict[str, Any]) -> str:
-        body = json.dumps(payload).encode()
-        response = await self.client.post(
-            "/webhooks", data=body, headers=sign_webhook(self.settings.webhook_secret or "", body, event)
-        )
-        assert response.status == 202, await response.text()
-        status: str = (await response.json())["status"]
-        return status
-
-    async def drain(self, limit: int = 200) -> None:
-        """Run queued and retrying jobs, oldest first, until none is left."""
-        for _ in range(limit):
-            job_id = await self.db.pool.fetchval(
-                "SELECT id FROM jobs WHERE status IN ('queued', 'retrying') ORDER BY id LIMIT 1"
-            )
-            if job_id is None:
-                return
-            try:
-                await self.worker.execute(job_id)
-            except RetryRequested:
-                continue
-        raise AssertionError("jobs kept coming")
-
-    async def step(self) -> bool:
-        """Run the oldest queued or retrying job once; False when there was none."""
-        job_id = await self.db.pool.fetchval(
-            "SELECT id FROM jobs WHERE status IN ('queued', 'retrying') ORDER BY id LIMIT 1"
-        )
-        if job_id is None:
-            return False
-        with contextlib.suppress(RetryRequested):
-            await self.worker.execute(job_id)
-        return True
 
     def issue(self, title: str = "Shelf: a lending library", body: str = "A catalogue and loans.") -> int:
         return self.fake.add_issue(self.repo, title, body)
