@@ -27,7 +27,10 @@ _EMOJI: dict[Outcome, str] = {
     "skip": "⏭️ skipped",
     "error": "💥 error",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ORDERED_MARKER = re.compile(r"^(\d+)([.)])")
+_BULLET_MARKER = re.compile(r"^([-+])")
 
 
 def console(report: AuditReport) -> str:
@@ -106,10 +109,14 @@ def markdown(report: AuditReport) -> str:
 
 
 def escape(text: str) -> str:
-    """Untrusted text made inert in Markdown: no HTML, links, emphasis, cells or mentions."""
-    text = " ".join(text.split())
+    """Untrusted text made inert inline in Markdown: one line, no HTML, links, emphasis, cells,
+    math or mentions, and no list marker at its start; other punctuation is left readable."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _ORDERED_MARKER.sub(r"\1\\\2", text)
+    text = _BULLET_MARKER.sub(r"\\\1", text)
+    # a zero-width space after @ keeps GitHub from notifying anyone
     return text.replace("@", "@\u200b")
 
 

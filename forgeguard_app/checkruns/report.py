@@ -30,8 +30,6 @@ MAX_TITLE_CHARS = 255
 LEVEL_TO_ANNOTATION: dict[str, str] = {"failure": "failure", "warning": "warning", "notice": "notice"}
 _LEVEL_RANK = {"failure": 0, "warning": 1, "notice": 2}
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~@&$])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 class Trusted(str):
@@ -44,8 +42,7 @@ def md(value: object) -> str:
         return str(value)
     if value is None:
         return ""
-    text = _CONTROL.sub(" ", str(value))
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return render.escape(str(value))
 
 
 def _finalize(value: object) -> object:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import pathlib
-import re
 from decimal import Decimal
 from typing import Any
 
 import jinja2
 
+from checks.render import escape
 from forgeguard_app.intake.sections import BY_KEY, SECTIONS
 from forgeguard_app.intake.state import IntakeState
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[1] / "templates"
 INLINE_LIMIT = 600
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 
 def md(text: Any, limit: int = INLINE_LIMIT) -> str:
@@ -22,10 +21,7 @@ def md(text: Any, limit: int = INLINE_LIMIT) -> str:
     value = " ".join(str(text).split())
     if len(value) > limit:
         value = value[: limit - 1] + "…"
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    value = _MARKDOWN_SPECIAL.sub(r"\\\1", value)
-    # a zero-width space after @ keeps GitHub from notifying anyone
-    return value.replace("@", "@\u200b")
+    return escape(value)
 
 
 def environment() -> jinja2.Environment:

@@ -86,16 +86,16 @@ def test_markdown_summary_is_a_table_of_all_twelve_checks() -> None:
     text = render.summary_markdown(report({"A2": "fail", "W1": "warn", "A4": "skip"}))
     rows = [line for line in text.split("\n") if line.startswith("| ") and not line.startswith("| Check")]
     assert len(rows) == 13  # the separator and twelve checks
-    assert "| A2 | Minimal\\-diff discipline | blocking | ❌ fail | A2 detail\\. |" in text
+    assert "| A2 | Minimal-diff discipline | blocking | ❌ fail | A2 detail. |" in text
     assert "⚠️ warning" in text and "⏭️ skipped" in text
 
 
 def test_markdown_details_cover_only_failing_and_warning_checks() -> None:
     text = render.details_markdown(report({"A2": "fail", "W1": "warn"}))
-    assert "### A2 Minimal\\-diff discipline: ❌ fail" in text
+    assert "### A2 Minimal-diff discipline: ❌ fail" in text
     assert "### W1 No secrets in diff: ⚠️ warning" in text
     assert "A1" not in text
-    assert "- app/x\\.py:3 (failure): bad thing" in text
+    assert "- app/x.py:3 (failure): bad thing" in text
 
 
 def test_markdown_is_summary_then_details() -> None:
@@ -121,8 +121,20 @@ def test_untrusted_text_cannot_inject_html_cells_links_or_mentions() -> None:
     )
     text = render.markdown(r)
     assert "<img" not in text and "<script>" not in text
-    assert "&lt;img src=x onerror=alert\\(1\\)&gt;\\|x\\|\\[link\\]\\(http://evil\\)" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|x\\|\\[link\\](http://evil)" in text
     assert "@octocat" not in text
     assert "\\*\\*bold\\*\\* \\`code\\`" in text
     table_row = next(line for line in text.split("\n") if line.startswith("| A1 "))
     assert table_row.count(" | ") == 4
+
+
+def test_escape_keeps_ordinary_punctuation_readable() -> None:
+    assert render.escape("app/x.py: a (b) c-d, 1.5") == "app/x.py: a (b) c-d, 1.5"
+
+
+def test_escape_stops_a_list_marker_at_the_start() -> None:
+    assert (render.escape("- item"), render.escape("1. item")) == ("\\- item", "1\\. item")
+
+
+def test_escape_breaks_mentions_and_math() -> None:
+    assert render.escape("@octocat $x$") == "@\u200boctocat \\$x\\$"
