@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from gidgethub.abc import GitHubAPI
 
-from forgeguard_app.commands import contracts_pr, gitdata, progress, review, store
+from forgeguard_app.commands import contracts_pr, gitdata, progress, replies, review, store
 from forgeguard_app.commands.flow import Comment, Thread
 from forgeguard_app.commands.table import Place
 from forgeguard_app.db import Database
@@ -226,7 +226,7 @@ async def _start(ctx: JobContext, api: GitHubAPI, service: IntakeService, work: 
             thread.owner,
             thread.repo,
             thread.number,
-            f"`/forge intake` takes no argument but `restart`; got `{argument[:40]}`.",
+            f"`/forge intake` takes no argument but `restart`; got {replies.code(argument, 40)}.",
         )
         return False
     existing = await intake_of(ctx.db, thread.repository_id, thread.number)

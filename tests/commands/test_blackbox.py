@@ -410,3 +410,11 @@ async def test_only_the_first_command_of_a_comment_runs_and_the_rest_are_named(b
     [reply] = bench.app_comments(issue)
     assert "ignored: `/forge intake`" in reply
     assert await bench.db.pool.fetchval("SELECT count(*) FROM intakes") == 0
+
+
+async def test_a_wrong_intake_argument_is_echoed_as_inert_inline_code(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.comment(issue, "/forge intake `@octocat` [x](http://evil)")
+    [reply] = bench.app_comments(issue)
+    assert reply.startswith("`/forge intake` takes no argument but `restart`; got `")
+    assert reply.count("`") == 6
