@@ -372,37 +372,23 @@ async def _publish(
     issue = record.issue_number
     base = await service.progress(record)
     await _show_intake(api, ctx.db, thread, issue, base + "\n\n⏳ Writing the contracts…")
+    failure: str | None = None
     try:
         draft = await service.contracts(record.id)
     except LLMUnavailable:
-        await _show_intake(
-            api,
-            ctx.db,
-            thread,
-            issue,
-            base
-            + "\n\n"
-            + (
-                "The model is unavailable right now, so the contracts could not be written yet. "
-                "`/forge contracts` tries again."
-            ),
+        failure = (
+            "The model is unavailable right now, so the contracts could not be written yet. "
+            "`/forge contracts` tries again."
         )
-        return False
     except (ContractsInvalid, LLMError) as exc:
         problems = exc.problems if isinstance(exc, ContractsInvalid) else ["the model call failed"]
         listed = "\n".join(f"- {p}" for p in problems[:10])
-        await _show_intake(
-            api,
-            ctx.db,
-            thread,
-            issue,
-            base
-            + "\n\n"
-            + (
-                f"The contracts did not validate, so nothing was committed:\n\n{listed}\n\n"
-                "`/forge edit <section>` changes an answer; `/forge contracts` tries again."
-            ),
+        failure = (
+            f"The contracts did not validate, so nothing was committed:\n\n{listed}\n\n"
+            "`/forge edit <section>` changes an answer; `/forge contracts` tries again."
         )
+    if failure is not None:
+        await _show_intake(api, ctx.db, thread, issue, f"{base}\n\n{failure}")
         return False
     project = str(draft.answers["product_intent"].get("name") or record.state.title or thread.title)
     async with ctx.db.pool.acquire() as conn:
