@@ -12,6 +12,12 @@ Order is kept where a job starts: under a transaction-scoped advisory lock on
 its `order_key`, a job with an unfinished earlier job of the same key (or a
 later one already running) is parked `blocked`; a job that finishes, under the
 same lock, queues the oldest unfinished job of its key again if it is parked.
+
+The database may go away (a restart, a failover) while a worker runs. The
+worker then logs one line, waits for it with backoff, and carries on: the
+queue manager is started again on fresh connections, the dispatcher resumes,
+and a job's outcome that could not be recorded is recorded once the database
+is back (a handler that failed because of the outage is retried as usual).
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
+from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.errors import RetryRequested
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
     from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WAITING_STATUSES = ("blocked", "queued", "retrying")
 FINISHED_STATUSES = ("succeeded", "failed")
@@ -54,6 +62,8 @@ DISPATCH_BATCH = 500
 DISPATCH_INTERVAL = timedelta(seconds=0.1)
 RECONCILE_INTERVAL = timedelta(minutes=1)
 RECONCILE_AFTER = timedelta(minutes=2)
+RECONNECT_FIRST_DELAY = timedelta(seconds=0.1)
+RECONNECT_MAX_DELAY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +131,75 @@ def describe_error(exc: BaseException) -> str:
     """One line for the record: the exception type and message, cut to a bounded size."""
     text = f"{type(exc).__name__}: {exc}".strip()
     return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The error says the database cannot be reached now (down, restarting, connection cut)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(database_unavailable(inner) for inner in exc.exceptions)
+    if isinstance(exc, asyncpg.InterfaceError) and str(exc).startswith("pool is clos"):
+        return False  # our own pool, closed on the way out
+    return isinstance(
+        exc,
+        OSError
+        | TimeoutError
+        | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.OperatorInterventionError,
+    )
+
+
+class DatabaseOutage:
+    """One log line when the database goes away and one when it is back, however many callers see it."""
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+        self.down = False
+
+    def lost(self, exc: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            log.warning(
+                "%s: the database is unavailable (%s); waiting for it, reconnecting with backoff",
+                self.who,
+                describe_error(exc),
+            )
+
+    def back(self) -> None:
+        if self.down:
+            self.down = False
+            log.info("%s: the database is reachable again; carrying on", self.who)
+
+
+class _ListenerDriver(AsyncpgPoolDriver):
+    """pgqueuer's pool driver, told when its listening connection dies, and giving that slot back.
+
+    Without this a restarted database leaves the queue manager LISTENing on a
+    dead connection (no more notifications), and the driver's exit fails on
+    resetting it, keeping its pool slot for good.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, on_lost: Callable[[], None]) -> None:
+        super().__init__(pool)
+        self._on_lost = on_lost
+        self._watched: asyncpg.pool.PoolConnectionProxy | None = None
+
+    async def add_listener(self, channel: str, callback: Callable[[str | bytes | bytearray], None]) -> None:
+        await super().add_listener(channel, callback)
+        conn = self._listener_connection
+        if conn is not None and conn is not self._watched:
+            self._watched = conn
+            conn.add_termination_listener(lambda _conn: self._on_lost())
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await super().__aexit__(*exc)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            conn, self._listener_connection = self._listener_connection, None
+            if conn is not None:
+                await self._pool.release(conn)
 
 
 async def _order_lock(conn: asyncpg.Connection, order_key: str) -> None:
@@ -362,12 +441,14 @@ class Worker:
     dispatch_interval: timedelta = DISPATCH_INTERVAL
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     registry: Mapping[str, JobSpec] = field(default_factory=lambda: REGISTRY)
+    reconnect_max_delay: timedelta = RECONNECT_MAX_DELAY
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ValueError("a worker runs at least one job at a time")
         self._qm: QueueManager | None = None
         self._stopping = asyncio.Event()
+        self._outage = DatabaseOutage(f"worker {self.name}")
 
     def stop(self) -> None:
         """Finish the jobs in hand, take no more."""
@@ -376,30 +457,97 @@ class Worker:
             self._qm.shutdown.set()
 
     async def run(self) -> None:
-        """Work until stop()."""
-        qm = QueueManager(Queries.from_asyncpg_pool(self.db.pool))
-        for kind in sorted(self.registry):
-            qm.entrypoint(kind, accepts_context=False, on_failure="hold")(self._entrypoint)
-        self._qm = qm
+        """Work until stop(); a database outage is waited out, never the end of the worker."""
         if self._stopping.is_set():
             return
         log.info(
             "worker %s: %d at a time, kinds %s", self.name, self.concurrency, ", ".join(sorted(self.registry))
         )
-        # pgqueuer caps a worker's picked jobs at max_concurrent_tasks and wants it ≥ 2 × batch size.
-        batch_size = max(1, self.concurrency // 2)
         pump = asyncio.create_task(self._dispatch_loop())
+        loop = asyncio.get_running_loop()
+        restart_delay = RECONNECT_FIRST_DELAY.total_seconds()
         try:
-            await qm.run(
-                dequeue_timeout=self.dequeue_timeout,
-                batch_size=batch_size,
-                max_concurrent_tasks=max(self.concurrency, 2 * batch_size),
-                heartbeat_timeout=self.heartbeat_timeout,
-            )
+            while not self._stopping.is_set():
+                listener_lost = False
+                started = loop.time()
+
+                def lost() -> None:
+                    nonlocal listener_lost
+                    listener_lost = True
+                    if self._qm is not None:
+                        self._qm.shutdown.set()
+
+                try:
+                    await self._run_queue_manager(lost)
+                except Exception as exc:
+                    if not database_unavailable(exc):
+                        raise
+                    self._outage.lost(exc)
+                else:
+                    if not listener_lost or self._stopping.is_set():
+                        return
+                    log.info(
+                        "worker %s: the queue's listening connection was closed; listening again", self.name
+                    )
+                if not await self.wait_for_database():
+                    return
+                # A queue manager that keeps failing at once is not restarted in a tight loop.
+                if loop.time() - started > self.reconnect_max_delay.total_seconds():
+                    restart_delay = RECONNECT_FIRST_DELAY.total_seconds()
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), restart_delay)
+                    restart_delay = min(restart_delay * 2, self.reconnect_max_delay.total_seconds())
         finally:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
+
+    async def _run_queue_manager(self, on_listener_lost: Callable[[], None]) -> None:
+        qm = QueueManager(Queries(_ListenerDriver(self.db.pool, on_listener_lost)))
+        for kind in sorted(self.registry):
+            qm.entrypoint(kind, accepts_context=False, on_failure="hold")(self._entrypoint)
+        self._qm = qm
+        if self._stopping.is_set():
+            return
+        # pgqueuer caps a worker's picked jobs at max_concurrent_tasks and wants it ≥ 2 × batch size.
+        batch_size = max(1, self.concurrency // 2)
+        await qm.run(
+            dequeue_timeout=self.dequeue_timeout,
+            batch_size=batch_size,
+            max_concurrent_tasks=max(self.concurrency, 2 * batch_size),
+            heartbeat_timeout=self.heartbeat_timeout,
+        )
+
+    async def wait_for_database(self) -> bool:
+        """Until the database answers, probing with backoff; False when stop() came first."""
+        delay = RECONNECT_FIRST_DELAY.total_seconds()
+        while not self._stopping.is_set():
+            try:
+                await self.db.pool.fetchval("SELECT 1")
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                self._outage.lost(exc)
+            else:
+                self._outage.back()
+                return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            delay = min(delay * 2, self.reconnect_max_delay.total_seconds())
+        return False
+
+    async def _recorded(self, write: Callable[[], Awaitable[T]]) -> T:
+        """`write()`, done again once the database is back if it was away (the outcome is not lost)."""
+        while True:
+            try:
+                return await write()
+            except Exception as exc:
+                if not database_unavailable(exc) or self._stopping.is_set():
+                    raise
+                self._outage.lost(exc)
+            if not await self.wait_for_database():
+                raise ConnectionError("the worker stopped while the database was unavailable")
 
     async def _dispatch_loop(self) -> None:
         """Hand newly queued jobs to pgqueuer until stopped; now and then, queue lost ones again."""
@@ -412,9 +560,17 @@ class Worker:
                     for job_id in await reconcile(self.db.pool):
                         log.warning("job %s was no longer held by the queue; queued again", job_id)
                 handed = await dispatch_pending(self.db.pool)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("dispatching queued jobs failed: %s", describe_error(exc))
-                handed = 0
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    if not isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+                        raise
+                    log.warning("dispatching queued jobs failed: %s", describe_error(exc))
+                    handed = 0
+                else:
+                    self._outage.lost(exc)
+                    if not await self.wait_for_database():
+                        return
+                    continue
             if handed < DISPATCH_BATCH:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.dispatch_interval.total_seconds())
@@ -433,7 +589,7 @@ class Worker:
 
     async def _execute(self, job_id: int) -> None:
         pool = self.db.pool
-        job = await start_attempt(pool, job_id, self.name)
+        job = await self._recorded(lambda: start_attempt(pool, job_id, self.name))
         if job is None:
             return
         spec = self.registry.get(job.kind)
@@ -473,9 +629,9 @@ class Worker:
                     delay.total_seconds(),
                     error,
                 )
-                await record_retry(pool, job, error)
+                await self._recorded(lambda: record_retry(pool, job, error))
                 raise RetryRequested(delay=delay, reason=error) from exc
             log.exception("job %s (%s) failed after %d attempts", job_id, job.kind, job.attempt)
-            await finish(pool, job, "failed", error)
+            await self._recorded(lambda: finish(pool, job, "failed", error))
             return
-        await finish(pool, job, "succeeded", None)
+        await self._recorded(lambda: finish(pool, job, "succeeded", None))

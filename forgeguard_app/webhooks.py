@@ -14,6 +14,7 @@ from gidgethub import BadRequest, ValidationFailure
 from gidgethub.sansio import Event
 
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
+from forgeguard_app.jobs import database_unavailable, describe_error
 from forgeguard_app.logs import delivery_id_var
 from forgeguard_app.web.state import state_of
 
@@ -150,7 +151,20 @@ async def receive(request: web.Request) -> web.Response:
 
     token = delivery_id_var.set(delivery.id)
     try:
-        status = await store(state.db.pool, delivery, body)
+        try:
+            status = await store(state.db.pool, delivery, body)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # Nothing was stored: GitHub redelivers a delivery that was not answered 2xx.
+            log.warning(
+                "delivery %s not stored, the database is unavailable: %s", delivery.id, describe_error(exc)
+            )
+            return web.json_response(
+                {"error": "the database is unavailable; deliver again later"},
+                status=503,
+                headers={"Retry-After": "30"},
+            )
         log.info("%s %s delivery %s", delivery.event, delivery.action or "-", status)
         return web.json_response({"delivery": delivery.id, "status": status}, status=202)
     finally:

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.github",
     "tests.fixtures.anthropic",
     "tests.fixtures.db",
+    "tests.fixtures.private_pg",
 ]
 
 SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
