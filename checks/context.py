@@ -51,6 +51,8 @@ class AuditContext:
     cache: AnalysisCache | None = None
     scope_change: Change | None = None
     """The change A1 and A2 judge: `BASE_HEAD...head` when the diff log names one."""
+    memo: dict[str, object] = field(default_factory=dict, repr=False)
+    """Results computed once per audit and shared by the checks (e.g. the parsed diff log)."""
 
     @property
     def governed(self) -> bool:

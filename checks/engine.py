@@ -109,13 +109,16 @@ class IgnoringSnapshot:
     def __init__(self, inner: Snapshot, ignore: pathspec.GitIgnoreSpec) -> None:
         self._inner = inner
         self._ignore = ignore
+        self._paths: list[str] | None = None
 
     @property
     def commit(self) -> str:
         return self._inner.commit
 
     def paths(self) -> Sequence[str]:
-        return [p for p in self._inner.paths() if not self._ignore.match_file(p)]
+        if self._paths is None:
+            self._paths = [p for p in self._inner.paths() if not self._ignore.match_file(p)]
+        return self._paths
 
     def exists(self, path: str) -> bool:
         return self._inner.exists(path)

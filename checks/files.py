@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pathspec
-
 from checks.context import AuditContext
 
 BINARY_SNIFF = 8000
@@ -16,21 +14,10 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_SNIFF]
 
 
-def _ignore(ctx: AuditContext) -> pathspec.GitIgnoreSpec | None:
-    patterns = [p for p in ctx.config.paths_ignore if isinstance(p, str)]
-    if not patterns:
-        return None
-    try:
-        return pathspec.GitIgnoreSpec.from_lines(patterns)
-    except Exception:
-        # a bad pattern is reported by the engine; here it only means nothing extra is ignored
-        return None
-
-
 def head_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:
-    """Every path at head that `keep` accepts, minus `paths_ignore` (for `--full`)."""
-    ignore = _ignore(ctx)
-    return [p for p in ctx.head.paths() if keep(p) and (ignore is None or not ignore.match_file(p))]
+    """Every path at head that `keep` accepts (for `--full`; the engine's head already leaves out
+    `paths_ignore`)."""
+    return [p for p in ctx.head.paths() if keep(p)]
 
 
 def changed_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:

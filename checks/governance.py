@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import cast
 
 from checks.context import AuditContext
 from checks.difflog import DiffLog, parse
@@ -64,12 +65,15 @@ def difflog_candidates(ctx: AuditContext) -> list[str]:
 
 
 def load_difflog(ctx: AuditContext) -> tuple[str, DiffLog] | None:
-    """The diff log's path and parsed text at head, or None when there is none."""
-    path = difflog_path(ctx)
-    if path is None:
-        return None
-    text = ctx.text(path)
-    return None if text is None else (path, parse(text))
+    """The diff log's path and parsed text at head, or None when there is none (read once per audit)."""
+    if _DIFFLOG_MEMO not in ctx.memo:
+        path = difflog_path(ctx)
+        text = None if path is None else ctx.text(path)
+        ctx.memo[_DIFFLOG_MEMO] = None if path is None or text is None else (path, parse(text))
+    return cast("tuple[str, DiffLog] | None", ctx.memo[_DIFFLOG_MEMO])
+
+
+_DIFFLOG_MEMO = "governance.difflog"
 
 
 def first_line(text: str) -> str:

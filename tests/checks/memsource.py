@@ -7,9 +7,13 @@ the AuditContext a check is given.
 
 from __future__ import annotations
 
+import pathspec
+
 from checks.config import AuditConfig
 from checks.context import AnalysisCache, AuditContext
+from checks.engine import IgnoringSnapshot
 from checks.memory import Files, MemorySnapshot, MemorySource
+from checks.source import Snapshot
 
 MemSnapshot = MemorySnapshot
 __all__ = ["Files", "MemSnapshot", "make_ctx"]
@@ -28,8 +32,13 @@ def make_ctx(
 
     governance_dir "auto" finds `Forge/` (or a root `Contracts/`) as the spec says.
     """
+    config = config or AuditConfig()
     source = MemorySource(head, base, head_commit="head", base_commit="base")
     change = source.change("base", "head")
+    # as the engine does: checks that list every file never see paths_ignore
+    head_snapshot: Snapshot = source.head
+    if config.paths_ignore:
+        head_snapshot = IgnoringSnapshot(source.head, pathspec.GitIgnoreSpec.from_lines(config.paths_ignore))
     if governance_dir == "auto":
         if any(p.startswith(("Forge/Contracts/", "Forge/evidence/")) for p in head):
             governance_dir = "Forge"
@@ -40,9 +49,9 @@ def make_ctx(
     return AuditContext(
         source=source,
         change=change,
-        head=source.head,
+        head=head_snapshot,
         base=source.base if base else None,
-        config=config or AuditConfig(),
+        config=config,
         governance_dir=governance_dir,
         full=full,
         cache=cache,
