@@ -58,8 +58,10 @@ def main() -> None:
             verdict = w1_secrets.run(ctx)
             best_wall = min(best_wall, time.perf_counter() - wall)
             best_cpu = min(best_cpu, time.process_time() - cpu)
-        print(f"  {label}: best of 3 {best_wall:.2f} s wall = {mb / best_wall:.0f} MB/s"
-              f" (this process's CPU {best_cpu:.2f} s; {verdict.outcome}, {len(verdict.findings)} findings)")
+        print(
+            f"  {label}: best of 3 {best_wall:.2f} s wall = {mb / best_wall:.0f} MB/s"
+            f" (this process's CPU {best_cpu:.2f} s; {verdict.outcome}, {len(verdict.findings)} findings)"
+        )
 
 
 if __name__ == "__main__":

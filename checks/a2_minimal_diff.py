@@ -22,8 +22,12 @@ def run(ctx: AuditContext) -> Verdict:
         return Verdict("pass", f"No renames among the {len(change.files)} changed files.")
     pairs = [f"{f.previous_path} -> {f.path}" for f in renames]
     findings = [
-        Finding(f.path, f"renamed from {f.previous_path} ({f.similarity}% similar)" if f.similarity
-                else f"renamed from {f.previous_path}")
+        Finding(
+            f.path,
+            f"renamed from {f.previous_path} ({f.similarity}% similar)"
+            if f.similarity
+            else f"renamed from {f.previous_path}",
+        )
         for f in renames
     ]
     return Verdict("fail", f"Rename detected: {'; '.join(pairs)}", findings)

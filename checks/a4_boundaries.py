@@ -187,8 +187,9 @@ def _absolute(imp: imports_py.PyImport, path: str) -> list[str]:
     if keep < 0:
         return []
     base = ".".join(package[:keep])
-    resolved = imports_py.PyImport(f"{base}.{imp.module}".strip(".") if imp.module else base, imp.line, 0,
-                                   imp.names)
+    resolved = imports_py.PyImport(
+        f"{base}.{imp.module}".strip(".") if imp.module else base, imp.line, 0, imp.names
+    )
     return resolved.candidates()
 
 
@@ -290,11 +291,15 @@ def run(ctx: AuditContext) -> Verdict:
     pairs = [(layer, file) for layer in contract.layers for file in _layer_files(layer, candidates)]
     scanned = {file for _, file in pairs}
     # Python files under import rules are parsed in one batch (a process pool when there are many)
-    py_files = sorted({
-        file for layer, file in pairs
-        if file.endswith((".py", ".pyi")) and any(r.module is not None for r in layer.rules)
-        and 0 < (ctx.head.size(file) or 0) <= MAX_BYTES
-    })
+    py_files = sorted(
+        {
+            file
+            for layer, file in pairs
+            if file.endswith((".py", ".pyi"))
+            and any(r.module is not None for r in layer.rules)
+            and 0 < (ctx.head.size(file) or 0) <= MAX_BYTES
+        }
+    )
     py = imports_py.imports_for(ctx.head, py_files, ctx.cache)
     for layer, file in pairs:
         hits.extend(_scan(ctx, layer, file, notes, py))
@@ -304,8 +309,10 @@ def run(ctx: AuditContext) -> Verdict:
     known = 0
     for hit in sorted(hits, key=lambda h: (h.path, h.line, h.layer, h.rule.pattern)):
         message = f"[{hit.layer}] {hit.path}:{hit.line} contains '{hit.rule.pattern}' ({hit.rule.reason})"
-        tolerated = any(spec.match_file(hit.path) and pattern in ("", hit.rule.pattern)
-                        for spec, pattern in contract.known)
+        tolerated = any(
+            spec.match_file(hit.path) and pattern in ("", hit.rule.pattern)
+            for spec, pattern in contract.known
+        )
         level: Level = "notice" if tolerated else "failure"
         if tolerated:
             known += 1
@@ -319,8 +326,11 @@ def run(ctx: AuditContext) -> Verdict:
     if known:
         extra.append(f"{known} known violation(s) tolerated.")
     if empty:
-        extra.append("Layers matching no file: " + ", ".join(
-            f"{layer.name} ({', '.join(layer.globs)})" for layer in empty) + ".")
+        extra.append(
+            "Layers matching no file: "
+            + ", ".join(f"{layer.name} ({', '.join(layer.globs)})" for layer in empty)
+            + "."
+        )
     tail = (" " + " ".join(extra)) if extra else ""
     if failures:
         first = [f.message for f in findings if f.level == "failure"][:SHOW]

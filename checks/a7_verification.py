@@ -41,7 +41,7 @@ def section_lines(text: str) -> list[str] | None:
     for i, line in enumerate(lines):
         if line.startswith("## Verification"):
             body: list[str] = []
-            for following in lines[i + 1:]:
+            for following in lines[i + 1 :]:
                 if is_level2_heading(following):
                     break
                 body.append(following)
@@ -94,7 +94,6 @@ def run(ctx: AuditContext) -> Verdict:
     if seen != expected:
         return Verdict(
             "fail",
-            f"Verification keywords are out of order: saw {', '.join(seen)}; "
-            f"expected {', '.join(expected)}.",
+            f"Verification keywords are out of order: saw {', '.join(seen)}; expected {', '.join(expected)}.",
         )
     return Verdict("pass", "Verification keywords in order: Static, Runtime, Behavior, Contract.")

@@ -188,9 +188,7 @@ class _PythonManifestIndex:
             if name in PY_MANIFEST_NAMES or is_requirements_file(name):
                 self.by_folder.setdefault(folder, []).append(p)
         for folder, found in self.by_folder.items():
-            self.by_folder[folder] = [
-                p for p in python_manifest_paths(folder, found) if p in found
-            ]
+            self.by_folder[folder] = [p for p in python_manifest_paths(folder, found) if p in found]
         self._memo: dict[str, list[str]] = {}
 
     def for_file(self, path: str) -> list[str]:
@@ -401,8 +399,11 @@ def run(ctx: AuditContext) -> Verdict:
         parts.append(f"{out.undeclared} undeclared import(s): {shown}{more}")
     if out.syntax_errors:
         bad = [f"{f.path}:{f.start_line}" for f in out.findings if f.message.startswith("syntax error")]
-        parts.append(f"{out.syntax_errors} file(s) do not parse, their imports cannot be vouched for: "
-                     + ", ".join(bad[:SHOW]) + ".")
+        parts.append(
+            f"{out.syntax_errors} file(s) do not parse, their imports cannot be vouched for: "
+            + ", ".join(bad[:SHOW])
+            + "."
+        )
     note = f" Manifest problems: {'; '.join(broken)}." if broken else ""
     if parts:
         return Verdict("fail", " ".join(parts) + note, out.findings)

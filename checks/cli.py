@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base", help="base revision (default: the merge base with the default branch)")
     parser.add_argument("--head", help="head revision (default: HEAD)")
     parser.add_argument(
-        "--working-tree", action="store_true",
+        "--working-tree",
+        action="store_true",
         help="audit the uncommitted changes of tracked files (staged and unstaged) against HEAD",
     )
     parser.add_argument("--full", action="store_true", help="check every file, not only the changed ones")
@@ -143,7 +144,8 @@ def default_base(source: GitSource, head: str) -> str:
     has only one branch, so that a one-branch repository audits its whole history.
     """
     branches = [
-        line for line in source.git("for-each-ref", "--format=%(refname)", "refs/heads/").decode().split("\n")
+        line
+        for line in source.git("for-each-ref", "--format=%(refname)", "refs/heads/").decode().split("\n")
         if line
     ]
     candidates: list[str] = []

@@ -14,7 +14,18 @@ from checks.model import Severity
 ReportMode = Literal["summary", "per-check"]
 
 CHECK_CODES: tuple[str, ...] = (
-    "A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "W1", "W2", "W3",
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "A5",
+    "A6",
+    "A7",
+    "A8",
+    "A9",
+    "W1",
+    "W2",
+    "W3",
 )
 
 

@@ -61,9 +61,7 @@ def parse_config(data: str | bytes, name: str = CONFIG_PATH) -> AuditConfig:
             if not isinstance(value, dict):
                 config.errors.append(f"{name}: builder must be a mapping, found {_kind(value)}")
         else:
-            config.errors.append(
-                f"{name}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)}); ignored"
-            )
+            config.errors.append(f"{name}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)}); ignored")
     return config
 
 

@@ -234,4 +234,3 @@ def _scope_change(
     if resolved is None or resolved == EMPTY_TREE or not source.is_ancestor(resolved, head):
         return None
     return _without_ignored(source.change(resolved, head), ignore)
-

@@ -21,16 +21,28 @@ from typing import IO
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
 
 _GIT_CONFIG = (
-    "-c", "core.quotePath=false",
-    "-c", "diff.noprefix=false",
-    "-c", "diff.mnemonicPrefix=false",
-    "-c", "diff.relative=false",
-    "-c", "log.showSignature=false",
-    "-c", "diff.interHunkContext=0",
+    "-c",
+    "core.quotePath=false",
+    "-c",
+    "diff.noprefix=false",
+    "-c",
+    "diff.mnemonicPrefix=false",
+    "-c",
+    "diff.relative=false",
+    "-c",
+    "log.showSignature=false",
+    "-c",
+    "diff.interHunkContext=0",
 )
 _STATUS: dict[str, Status] = {
-    "A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied",
-    "T": "modified", "U": "modified", "X": "modified",
+    "A": "added",
+    "M": "modified",
+    "D": "removed",
+    "R": "renamed",
+    "C": "copied",
+    "T": "modified",
+    "U": "modified",
+    "X": "modified",
 }
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
 _REGULAR_MODES = ("100644", "100755", "100664")
@@ -278,7 +290,9 @@ class GitSource:
         try:
             out = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel"],
-                cwd=path, capture_output=True, check=False,
+                cwd=path,
+                capture_output=True,
+                check=False,
             )
         except (FileNotFoundError, NotADirectoryError) as exc:
             if os.path.isdir(path) and isinstance(exc, FileNotFoundError) and exc.filename == "git":
@@ -300,9 +314,7 @@ class GitSource:
         self._reader.close()
 
     def git(self, *args: str, ok: tuple[int, ...] = (0,)) -> bytes:
-        proc = subprocess.run(
-            ["git", *_GIT_CONFIG, *args], cwd=self.path, capture_output=True, check=False
-        )
+        proc = subprocess.run(["git", *_GIT_CONFIG, *args], cwd=self.path, capture_output=True, check=False)
         if proc.returncode not in ok:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise GitError(message[0] if message else f"git {args[0]} failed")
@@ -318,7 +330,9 @@ class GitSource:
             return EMPTY_TREE
         proc = subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
-            cwd=self.path, capture_output=True, check=False,
+            cwd=self.path,
+            capture_output=True,
+            check=False,
         )
         if proc.returncode != 0:
             return None
@@ -329,7 +343,9 @@ class GitSource:
             return True
         proc = subprocess.run(
             ["git", "merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant],
-            cwd=self.path, capture_output=True, check=False,
+            cwd=self.path,
+            capture_output=True,
+            check=False,
         )
         return proc.returncode == 0
 
@@ -366,8 +382,16 @@ class GitSource:
     def commits_between(self, base: str, head: str) -> list[CommitInfo]:
         revs = [head] if base == EMPTY_TREE else [f"{base}..{head}"]
         out = self.git(
-            "log", "-z", "--reverse", "--no-renames", "--diff-merges=first-parent",
-            "--name-only", "--format=%x01%H%x02%B%x03", "--end-of-options", *revs, "--",
+            "log",
+            "-z",
+            "--reverse",
+            "--no-renames",
+            "--diff-merges=first-parent",
+            "--name-only",
+            "--format=%x01%H%x02%B%x03",
+            "--end-of-options",
+            *revs,
+            "--",
         )
         commits: list[CommitInfo] = []
         for chunk in out.split(b"\x01"):
@@ -376,9 +400,7 @@ class GitSource:
             sha, _, rest = chunk.partition(b"\x02")
             message, _, tail = rest.rpartition(b"\x03")
             paths = tuple(_path(p.strip(b"\n")) for p in tail.split(b"\x00") if p.strip(b"\n"))
-            commits.append(
-                CommitInfo(sha.decode("ascii"), paths, message.decode("utf-8", "replace").strip())
-            )
+            commits.append(CommitInfo(sha.decode("ascii"), paths, message.decode("utf-8", "replace").strip()))
         return commits
 
     def _must_resolve(self, rev: str) -> str:
@@ -411,7 +433,6 @@ class GitSource:
                 )
             )
         return files
-
 
     def _patch_sections(self, args: list[str]) -> list[tuple[bool, list[tuple[int, str]]]]:
         """Stream `git diff -U0` and parse it as it comes: a large change is never held whole."""

@@ -26,7 +26,7 @@ STATUS_PASS = re.compile(r"^Status:\s*PASS\b")
 
 
 def detect(paths: Iterable[str], governance_dir: str = "Forge") -> str | None:
-    """"Forge" (the configured name), "" for a root `Contracts/`, or None when not governed."""
+    """ "Forge" (the configured name), "" for a root `Contracts/`, or None when not governed."""
     name = governance_dir.strip().strip("/")
     if name in ("", "."):
         prefixes: tuple[str, ...] = ("Contracts/", "evidence/")

@@ -314,8 +314,7 @@ def python_manifest_paths(folder: str, all_paths: Iterable[str]) -> list[str]:
     found: list[str] = [join(folder, n) for n in PY_MANIFEST_NAMES]
     prefix = f"{folder}/" if folder else ""
     reqs = sorted(
-        p for p in all_paths
-        if p.startswith(prefix) and "/" not in p[len(prefix):] and _REQ_FILE.search(p)
+        p for p in all_paths if p.startswith(prefix) and "/" not in p[len(prefix) :] and _REQ_FILE.search(p)
     )
     return found + reqs
 

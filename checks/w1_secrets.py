@@ -25,11 +25,29 @@ CACHE_KIND = "w1-secrets/1"
 PARALLEL_BYTES = 4 * 1024 * 1024
 """Below this many bytes of added lines, sending them to the process pool costs more than it saves."""
 ALLOW_MARKER = re.compile(r"forgeguard:\s*allow-secret\b")
-LOCK_FILES = frozenset({
-    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "deno.lock",
-    "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "Gemfile.lock", "composer.lock",
-    "go.sum", "packages.lock.json", "flake.lock", "mix.lock", "pubspec.lock", "Podfile.lock",
-})
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lockb",
+        "deno.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "Cargo.lock",
+        "Gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "packages.lock.json",
+        "flake.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "Podfile.lock",
+    }
+)
 _MINIFIED = re.compile(r"[.-]min\.(?:js|mjs|cjs|css)$|\.(?:js|css)\.map$")
 _TEST_FILE = re.compile(
     r"(?:^|/)(?:tests?|__tests__|testing|spec|specs|fixtures)/"

@@ -18,7 +18,6 @@ CODE = "W2"
 NAME = "Audit ledger integrity"
 
 
-
 def wants(ctx: AuditContext) -> Iterable[str]:
     return [ctx.gpath(governance.LEDGER)]
 
@@ -76,8 +75,14 @@ def run(ctx: AuditContext) -> Verdict:
                 "warn",
                 f"audit_ledger.md was rewritten: line {number} was {_quote(old)}, "
                 f"now {'removed' if new is None else _quote(new)}",
-                [Finding(path, "an earlier ledger line was changed; the ledger is append-only",
-                         level="warning", start_line=number)],
+                [
+                    Finding(
+                        path,
+                        "an earlier ledger line was changed; the ledger is append-only",
+                        level="warning",
+                        start_line=number,
+                    )
+                ],
             )
     problems = iteration_problems(text)
     if problems:

@@ -26,11 +26,36 @@ NAME = "Physics route coverage"
 
 CONTRACT = "Contracts/physics.yaml"
 DEFAULT_ROUTER_DIRS = (
-    "app/api/routers", "app/routers", "app/api", "src/routes", "src/controllers", "routes", "handlers", "api",
+    "app/api/routers",
+    "app/routers",
+    "app/api",
+    "src/routes",
+    "src/controllers",
+    "routes",
+    "handlers",
+    "api",
 )
 SOURCE_EXTENSIONS = (
-    ".py", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".go", ".rb", ".java", ".kt",
-    ".php", ".cs", ".rs", ".ex", ".exs", ".scala", ".swift",
+    ".py",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".tsx",
+    ".mts",
+    ".cts",
+    ".go",
+    ".rb",
+    ".java",
+    ".kt",
+    ".php",
+    ".cs",
+    ".rs",
+    ".ex",
+    ".exs",
+    ".scala",
+    ".swift",
 )
 MAX_BYTES = 2 * 1024 * 1024
 SHOW = 10

@@ -31,7 +31,6 @@ LEVEL_TO_ANNOTATION: dict[str, str] = {"failure": "failure", "warning": "warning
 _LEVEL_RANK = {"failure": 0, "warning": 1, "notice": 2}
 
 
-
 class Trusted(str):
     """Text written by ForgeGuard itself (links, icons): the templates leave it as it is."""
 

@@ -250,6 +250,7 @@ def test_wants_lists_the_contract_and_the_layer_files_of_the_change() -> None:
 
 # on a real git repository, through the engine
 
+
 def test_git_double_star_layer_finds_a_violation_in_a_subfolder(git_repo: GitRepo) -> None:
     base = git_repo.commit({CONTRACT: contract(layer("engine", "checks/**", "asyncpg")), "checks/a.py": ""})
     head = git_repo.commit({"checks/deep/er/b.py": "import asyncpg\n"})

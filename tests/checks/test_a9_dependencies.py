@@ -323,6 +323,7 @@ def test_top_level_names_of_installed_declared_distributions_count() -> None:
 
 # on a real git repository, through the engine
 
+
 def test_git_undeclared_import_in_a_changed_file_fails(git_repo: GitRepo) -> None:
     base = git_repo.commit({"requirements.txt": "requests\n", "a.py": "import requests\n"})
     head = git_repo.commit({"b.py": "import os\n\nimport yaml\n"})

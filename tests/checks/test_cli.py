@@ -108,7 +108,18 @@ def test_json_output_lists_all_twelve_checks(git_repo: GitRepo, capsys: Capture)
     assert code == 0
     assert data["overall"] == "pass"
     assert [c["code"] for c in data["checks"]] == [
-        "A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "W1", "W2", "W3",
+        "A1",
+        "A2",
+        "A3",
+        "A4",
+        "A5",
+        "A6",
+        "A7",
+        "A8",
+        "A9",
+        "W1",
+        "W2",
+        "W3",
     ]
     assert data["change"]["base"] == EMPTY_TREE
     assert data["change"]["head"] == git_repo.head()
@@ -134,9 +145,7 @@ def test_claimed_files_replace_the_diff_log_claims(git_repo: GitRepo, capsys: Ca
     assert code == 0
 
 
-def test_ledger_option_appends_an_entry_creating_the_file(
-    git_repo: GitRepo, capsys: Capture
-) -> None:
+def test_ledger_option_appends_an_entry_creating_the_file(git_repo: GitRepo, capsys: Capture) -> None:
     files = {**governed([CONFIG]), CONFIG: ONLY_ENGINE_CHECKS}
     del files[LEDGER]
     git_repo.commit(files)
@@ -149,9 +158,7 @@ def test_ledger_option_appends_an_entry_creating_the_file(
     assert "iteration 1" in err
 
 
-def test_working_tree_audits_uncommitted_changes_of_tracked_files(
-    git_repo: GitRepo, capsys: Capture
-) -> None:
+def test_working_tree_audits_uncommitted_changes_of_tracked_files(git_repo: GitRepo, capsys: Capture) -> None:
     passing_repo(git_repo)
     git_repo.write({TEST_RUNS: "Status: FAIL\n", "untracked.py": "x\n"})
     code, out, _ = run(capsys, str(git_repo.path), "--working-tree", "--format", "json")
@@ -177,9 +184,7 @@ def test_default_base_on_a_feature_branch_is_the_merge_base_with_main(
     assert json.loads(out)["change"]["files"] == 1
 
 
-def test_default_base_on_the_default_branch_is_the_empty_tree(
-    git_repo: GitRepo, capsys: Capture
-) -> None:
+def test_default_base_on_the_default_branch_is_the_empty_tree(git_repo: GitRepo, capsys: Capture) -> None:
     passing_repo(git_repo)
     git_repo.git("checkout", "-q", "-b", "feature")
     git_repo.git("checkout", "-q", "main")
@@ -207,9 +212,7 @@ def test_a_one_branch_repository_without_main_audits_its_whole_history(
     assert json.loads(out)["change"]["base"] == EMPTY_TREE
 
 
-def test_without_a_default_branch_among_several_it_asks_for_base(
-    git_repo: GitRepo, capsys: Capture
-) -> None:
+def test_without_a_default_branch_among_several_it_asks_for_base(git_repo: GitRepo, capsys: Capture) -> None:
     passing_repo(git_repo)
     git_repo.git("branch", "-m", "main", "develop")
     git_repo.git("branch", "other")
@@ -227,7 +230,10 @@ def test_python_m_checks_is_the_same_command(git_repo: GitRepo) -> None:
     passing_repo(git_repo)
     proc = subprocess.run(
         [sys.executable, "-m", "checks", str(git_repo.path), "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["overall"] == "pass"

@@ -89,7 +89,9 @@ def test_change_lists_statuses_and_added_lines_with_head_line_numbers(git_repo: 
         change = source.change(base, head)
     by_path = {f.path: f for f in change.files}
     assert {p: f.status for p, f in by_path.items()} == {
-        "keep.py": "modified", "gone.py": "removed", "new.py": "added",
+        "keep.py": "modified",
+        "gone.py": "removed",
+        "new.py": "added",
     }
     assert list(by_path["keep.py"].added_lines) == [(2, "NEW"), (5, "LAST")]
     assert list(by_path["new.py"].added_lines) == [(1, "one"), (2, "two")]

@@ -14,17 +14,23 @@ def report(fail: bool = False) -> AuditReport:
     def outcome(code: str) -> Outcome:
         return "fail" if fail and code == "A1" else "pass"
 
-    results = [
-        CheckResult(s.code, s.name, "blocking", outcome(s.code), f"{s.code} ok.")
-        for s in CHECKS
-    ]
+    results = [CheckResult(s.code, s.name, "blocking", outcome(s.code), f"{s.code} ok.") for s in CHECKS]
     results[5] = CheckResult(
-        "A6", "Authorization gate", "blocking", "pass",
+        "A6",
+        "Authorization gate",
+        "blocking",
+        "pass",
         "Could not resolve last AUTHORIZED commit abc1234; assuming clean.",
     )
     return AuditReport(
-        base="a" * 40, head="b" * 40, files=2, phase="Phase 3 -- Audit Engine",
-        claimed_files=["x.py"], results=results, governed=True, timestamp="2026-11-21T12:00:00Z",
+        base="a" * 40,
+        head="b" * 40,
+        files=2,
+        phase="Phase 3 -- Audit Engine",
+        claimed_files=["x.py"],
+        results=results,
+        governed=True,
+        timestamp="2026-11-21T12:00:00Z",
     )
 
 

@@ -10,9 +10,18 @@ from checks.registry import CHECKS, MODULES, CheckSpec
 
 def test_the_twelve_modules_are_listed_in_report_order() -> None:
     assert MODULES == (
-        "a1_scope", "a2_minimal_diff", "a3_evidence", "a4_boundaries", "a5_difflog_gate",
-        "a6_authorization", "a7_verification", "a8_test_gate", "a9_dependencies",
-        "w1_secrets", "w2_ledger", "w3_physics",
+        "a1_scope",
+        "a2_minimal_diff",
+        "a3_evidence",
+        "a4_boundaries",
+        "a5_difflog_gate",
+        "a6_authorization",
+        "a7_verification",
+        "a8_test_gate",
+        "a9_dependencies",
+        "w1_secrets",
+        "w2_ledger",
+        "w3_physics",
     )
     assert tuple(spec.code for spec in CHECKS) == CHECK_CODES
 

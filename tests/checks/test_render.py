@@ -21,8 +21,13 @@ def report(outcomes: dict[str, Outcome] | None = None, **fields: object) -> Audi
         findings = [Finding("app/x.py", "bad thing", start_line=3)] if outcome == "fail" else []
         results.append(CheckResult(spec.code, spec.name, severity, outcome, f"{spec.code} detail.", findings))
     values: dict[str, object] = {
-        "base": BASE, "head": HEAD, "files": 12, "phase": "Phase 3 -- Audit Engine",
-        "claimed_files": ["a.py", "b.py"], "results": results, "governed": True,
+        "base": BASE,
+        "head": HEAD,
+        "files": 12,
+        "phase": "Phase 3 -- Audit Engine",
+        "claimed_files": ["a.py", "b.py"],
+        "results": results,
+        "governed": True,
         "timestamp": "2026-11-21T12:00:00Z",
     }
     values.update(fields)
@@ -115,7 +120,10 @@ def test_markdown_lists_configuration_errors() -> None:
 def test_untrusted_text_cannot_inject_html_cells_links_or_mentions() -> None:
     r = report({"A1": "fail"})
     r.results[0] = CheckResult(
-        "A1", "Scope compliance", "blocking", "fail",
+        "A1",
+        "Scope compliance",
+        "blocking",
+        "fail",
         "Unclaimed in diff: <img src=x onerror=alert(1)>|x|[link](http://evil) @octocat\nsecond line",
         [Finding("<script>|a|.py", "**bold** `code`", start_line=1)],
     )

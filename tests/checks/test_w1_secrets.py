@@ -147,14 +147,15 @@ def test_wholly_added_files_are_cached_without_the_secret() -> None:
 
 # the rule engine
 
+
 def test_the_keyword_gate_keeps_a_rule_off_text_without_its_keyword() -> None:
-    rules = load(['[[rules]]\nid = "r"\nregex = \'\'\'[0-9a-f]{8}\'\'\'\nkeywords = ["hexkey"]\n'])
+    rules = load(["[[rules]]\nid = \"r\"\nregex = '''[0-9a-f]{8}'''\nkeywords = [\"hexkey\"]\n"])
     assert rules.scan("a", "value deadbeef") == []
     assert [m.rule for m in rules.scan("a", "HEXKEY deadbeef")] == ["r"]
 
 
 def test_rule_allowlists_and_stopwords_allow_a_match() -> None:
-    text = '[[rules]]\nid = "r"\nregex = \'\'\'tok_([a-z0-9]{8})\'\'\'\nkeywords = ["tok_"]\n'
+    text = "[[rules]]\nid = \"r\"\nregex = '''tok_([a-z0-9]{8})'''\nkeywords = [\"tok_\"]\n"
     text += '[[rules.allowlists]]\nstopwords = ["dummy"]\n'
     rules = load([text])
     assert rules.scan("a", "tok_dummy123") == []
@@ -162,7 +163,7 @@ def test_rule_allowlists_and_stopwords_allow_a_match() -> None:
 
 
 def test_entropy_threshold_drops_low_entropy_values() -> None:
-    text = '[[rules]]\nid = "r"\nregex = \'\'\'k=([a-z0-9]{10})\'\'\'\nentropy = 3\nkeywords = ["k="]\n'
+    text = "[[rules]]\nid = \"r\"\nregex = '''k=([a-z0-9]{10})'''\nentropy = 3\nkeywords = [\"k=\"]\n"
     rules = load([text])
     assert entropy("aaaaaaaaaa") == 0.0
     assert rules.scan("a", "k=aaaaaaaaaa") == []
@@ -170,7 +171,7 @@ def test_entropy_threshold_drops_low_entropy_values() -> None:
 
 
 def test_a_rule_that_cannot_compile_is_reported_not_fatal() -> None:
-    rules = load(['[[rules]]\nid = "bad"\nregex = \'\'\'(unclosed\'\'\'\n', "not = [toml"])
+    rules = load(["[[rules]]\nid = \"bad\"\nregex = '''(unclosed'''\n", "not = [toml"])
     assert rules.scan("a", "(unclosed") == []
     assert [p.split(":")[0] for p in rules.problems] == ["rule file does not parse", "rule bad"]
 
@@ -192,6 +193,7 @@ def test_a_large_change_is_scanned_on_all_cores_with_the_same_findings() -> None
 
 # on a real git repository, through the engine
 
+
 def test_git_a_secret_only_in_a_removed_line_is_not_found(git_repo: GitRepo) -> None:
     base = git_repo.commit({"app.py": f"x = 1\nTOKEN = '{GITHUB_TOKEN}'\n"})
     head = git_repo.commit({"app.py": "x = 1\nTOKEN = os.environ['TOKEN']\n"})
@@ -211,7 +213,7 @@ def test_a_50_megabyte_added_file_is_skipped() -> None:
     assert "1 over 1 MB" in verdict.detail
 
 
-RULE = '[[rules]]\nid = "r"\nregex = \'\'\'tok_([a-z0-9]{8})\'\'\'\nkeywords = ["tok_"]\n'
+RULE = "[[rules]]\nid = \"r\"\nregex = '''tok_([a-z0-9]{8})'''\nkeywords = [\"tok_\"]\n"
 
 
 def test_global_allowlist_paths_exclude_a_file_from_scanning() -> None:

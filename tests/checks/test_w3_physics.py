@@ -128,6 +128,7 @@ def test_wants_is_limited_to_the_contract_and_router_folder_sources() -> None:
 
 # on a real git repository, through the engine
 
+
 def test_git_uncovered_route_warns(git_repo: GitRepo) -> None:
     base = git_repo.commit({"Forge/evidence/updatedifflog.md": "x\n"})
     head = git_repo.commit({PHYSICS: physics("/users", "/orders"), "app/routers/u.py": '@r.get("/users")\n'})
