@@ -6,6 +6,7 @@ import logging
 import pathlib
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import asyncpg
 from pgqueuer.queries import Queries
@@ -16,6 +17,20 @@ MIGRATIONS_DIR = pathlib.Path(__file__).with_name("migrations")
 MIGRATION_NAME = re.compile(r"^(\d{3})_[A-Za-z0-9_]+\.sql$")
 # pg_advisory_lock key serialising migrations across processes ("forge" in ascii).
 MIGRATION_LOCK_KEY = 0x666F726765
+
+
+class Executor(Protocol):
+    """What an asyncpg Connection and Pool both offer: stores take one, the caller owns the transaction."""
+
+    async def execute(self, query: str, *args: Any) -> str: ...
+
+    async def executemany(self, command: str, args: Any) -> None: ...
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
+
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
+
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from forgeguard_app.jobs import JobContext, describe_error, handler
+from forgeguard_app.context import EventContext, JobContext
+from forgeguard_app.jobs import describe_error, handler
 from forgeguard_app.logs import delivery_id_var
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,6 @@ ROUTER_MODULES = (
     "forgeguard_app.checkruns.router",
     "forgeguard_app.commands.router",
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class EventContext(JobContext):
-    """A job context for one delivery."""
-
-    delivery_id: str
-    installation_id: int | None
 
 
 def import_available(module_names: tuple[str, ...]) -> tuple[list[ModuleType], list[str]]:

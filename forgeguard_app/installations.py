@@ -12,7 +12,7 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 if TYPE_CHECKING:
-    from forgeguard_app.events import EventContext
+    from forgeguard_app.context import EventContext
 
 router = Router()
 

@@ -41,6 +41,7 @@ from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
 
+from forgeguard_app.context import JobContext
 from forgeguard_app.logs import job_id_var
 
 if TYPE_CHECKING:
@@ -64,24 +65,6 @@ RECONCILE_INTERVAL = timedelta(minutes=1)
 RECONCILE_AFTER = timedelta(minutes=2)
 RECONNECT_FIRST_DELAY = timedelta(seconds=0.1)
 RECONNECT_MAX_DELAY = timedelta(seconds=5)
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobContext:
-    """What a job handler gets besides its payload."""
-
-    db: Database
-    settings: Settings
-    github: GitHubApp | None
-    llm: LLM | None
-    job_id: int
-    attempt: int
-    max_attempts: int
-
-    @property
-    def final_attempt(self) -> bool:
-        """True when a failure now is final (no retry follows)."""
-        return self.attempt >= self.max_attempts
 
 
 JobFunc = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

@@ -30,7 +30,9 @@ from checks.source import EMPTY_TREE, Change, Source
 from forgeguard_app.checkruns import decide, fetch, store
 from forgeguard_app.checkruns import report as rp
 from forgeguard_app.checkruns.decide import AuditRequest, Reason
-from forgeguard_app.jobs import JobContext, enqueue, handler
+from forgeguard_app.context import JobContext
+from forgeguard_app.db import Executor
+from forgeguard_app.jobs import enqueue, handler
 from forgeguard_app.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ def audit_url(settings: Settings, audit_id: int) -> str:
 
 
 async def resolve_request(
-    conn: store.Executor, request: AuditRequest, check_run_id: int | None = None
+    conn: Executor, request: AuditRequest, check_run_id: int | None = None
 ) -> AuditRequest:
     """Fill in what a re-run or a fork's check suite does not say: the pull request and its base."""
     if request.base is not None:

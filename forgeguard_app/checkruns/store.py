@@ -7,24 +7,11 @@ transaction; none of them talks to GitHub.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from checks.model import AuditReport
 from forgeguard_app.checkruns.decide import AuditRequest, PullRequestHead
-
-
-class Executor(Protocol):
-    """What an asyncpg Connection and Pool both offer."""
-
-    async def execute(self, query: str, *args: Any) -> str: ...
-
-    async def executemany(self, command: str, args: Any) -> None: ...
-
-    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
-
-    async def fetchrow(self, query: str, *args: Any) -> Any: ...
-
-    async def fetchval(self, query: str, *args: Any) -> Any: ...
+from forgeguard_app.db import Executor
 
 
 @dataclass(frozen=True)

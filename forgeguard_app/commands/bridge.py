@@ -21,17 +21,17 @@ from gidgethub.abc import GitHubAPI
 from forgeguard_app.commands import contracts_pr, gitdata, progress, replies, review, store
 from forgeguard_app.commands.flow import Comment, Thread
 from forgeguard_app.commands.table import Place
+from forgeguard_app.context import JobContext
 from forgeguard_app.db import Database
 from forgeguard_app.intake.contracts import ContractsInvalid
 from forgeguard_app.intake.sections import UnknownSection
 from forgeguard_app.intake.service import IntakeService, StepResult
 from forgeguard_app.intake.store import IntakeRecord, IntakeStore
-from forgeguard_app.jobs import JobContext
 from forgeguard_app.llm.client import LLMError, LLMUnavailable
 
 if TYPE_CHECKING:
     from forgeguard_app.commands.jobs import Work
-    from forgeguard_app.events import EventContext
+    from forgeguard_app.context import EventContext
 
 log = logging.getLogger(__name__)
 

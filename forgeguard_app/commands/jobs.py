@@ -16,7 +16,8 @@ from typing import Any
 from forgeguard_app.commands import bridge
 from forgeguard_app.commands.flow import Comment, Thread
 from forgeguard_app.commands.reactions import FAILURE, SUCCESS, react
-from forgeguard_app.jobs import JobContext, enqueue, handler
+from forgeguard_app.context import JobContext
+from forgeguard_app.jobs import enqueue, handler
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from forgeguard_app.commands.grammar import DEFAULT_SLUG, ParsedCommand, misplac
 from forgeguard_app.commands.permissions import ask_permission
 from forgeguard_app.commands.reactions import EYES, FAILURE, SUCCESS, react
 from forgeguard_app.commands.table import Place
+from forgeguard_app.context import EventContext
 from forgeguard_app.db import Database
-from forgeguard_app.events import EventContext
 from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)

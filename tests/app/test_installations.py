@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from gidgethub.sansio import Event
 
+from forgeguard_app.context import EventContext
 from forgeguard_app.db import Database
-from forgeguard_app.events import EventContext
 from forgeguard_app.installations import is_installed, router
 from forgeguard_app.settings import Settings
 from tests.app.conftest import CORPUS

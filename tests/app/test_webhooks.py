@@ -13,9 +13,9 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from forgeguard_app import events, installations
+from forgeguard_app.context import EventContext, JobContext
 from forgeguard_app.db import Database
-from forgeguard_app.events import EventContext, run_delivery
-from forgeguard_app.jobs import JobContext
+from forgeguard_app.events import run_delivery
 from forgeguard_app.settings import Settings
 from tests.app.conftest import CORPUS, WEBHOOK_SECRET, corpus_examples, signed_headers
 

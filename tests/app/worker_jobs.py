@@ -10,7 +10,8 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from forgeguard_app.jobs import JobContext, handler
+from forgeguard_app.context import JobContext
+from forgeguard_app.jobs import handler
 
 KIND = "test.interrupted"
 RECORD_KIND = "test.record_worker"
