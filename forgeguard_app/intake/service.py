@@ -91,6 +91,10 @@ class IntakeService:
             raise IntakeNotFound(f"no intake {intake_id}")
         return record
 
+    async def find(self, repository_id: int, issue_number: int) -> IntakeRecord | None:
+        """The intake of an issue, if there is one."""
+        return await self.store.find(repository_id, issue_number)
+
     async def progress(self, record: IntakeRecord, notes: list[str] | None = None) -> str:
         """The progress comment of this intake, with its model cost so far."""
         return render_progress(record.state, await intake_cost(self.db, record.id), notes)
@@ -146,6 +150,18 @@ class IntakeService:
         return await self.store.enqueue_answer(
             intake_id, comment_id=comment_id, author=author, body=body, commented_at=commented_at
         )
+
+    async def edit_answer(self, intake_id: int, comment_id: int, body: str) -> bool:
+        """An edited comment replaces its answer while that is still queued; False once it was read."""
+        return await self.store.edit_answer(intake_id, comment_id, body)
+
+    async def drop_answer(self, intake_id: int, comment_id: int) -> bool:
+        """A deleted comment withdraws its answer while that is still queued; False once it was read."""
+        return await self.store.drop_answer(intake_id, comment_id)
+
+    async def pending_count(self, intake_id: int) -> int:
+        """How many answers wait in the queue."""
+        return await self.store.pending_count(intake_id)
 
     async def process_answers(self, intake_id: int) -> StepResult:
         """Answer every queued comment, oldest first, saving after each one.
