@@ -46,7 +46,7 @@ def test_truncate_utf8_cuts_at_the_end_of_a_line_when_one_is_near() -> None:
 
 def test_md_escapes_markdown_html_and_mentions_in_untrusted_text() -> None:
     escaped = rp.md("x | <img src=x> [link](http://e) @octocat `code`\n# heading")
-    assert escaped == "x \\| &lt;img src=x&gt; \\[link\\](http://e) @\u200boctocat \\`code\\` \\# heading"
+    assert escaped == "x \\| &lt;img src=x&gt; \\[link\\](http:\u200b//e) @\u200boctocat \\`code\\` \\# heading"
 
 
 def test_summary_is_the_engines_markdown_summary_and_a_link_to_the_audit() -> None:
