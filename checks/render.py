@@ -132,8 +132,14 @@ def escape(text: str) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _ORDERED_MARKER.sub(r"\1\\\2", text)
     text = _BULLET_MARKER.sub(r"\\\1", text)
-    # GitHub links mentions, references and bare URLs in the text after Markdown is parsed, so a
-    # backslash does not stop them: a zero-width space inside each does (and notifies no one).
+    return defuse(text)
+
+
+def defuse(text: str) -> str:
+    """Mentions, references (`#12`, `org/repo#3`, `GH-12`) and bare URLs made inert in text GitHub shows,
+    Markdown or plain (a title): GitHub links them after Markdown is parsed, so a backslash does not
+    stop them; a zero-width space inside each does (and notifies no one). Format characters go."""
+    text = _FORMAT.sub("", text)
     text = _REFERENCE.sub("#" + _ZWSP, text)
     text = _GH_REFERENCE.sub(lambda m: m.group(1) + _ZWSP, text)
     text = _BARE_URL.sub(lambda m: (m.group(1) or m.group(2)) + _ZWSP, text)

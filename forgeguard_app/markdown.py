@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from checks.render import escape, strip_format
+from checks.render import defuse, escape, strip_format
 
 INLINE_LIMIT = 600
 
@@ -36,6 +36,15 @@ def md(value: object, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return escape(text)
+
+
+def plain(value: object, limit: int | None = None) -> str:
+    """Untrusted text for a plain-text field GitHub shows (a pull request's title): one line, no
+    mentions, references, bare URLs or format characters; no Markdown escaping (titles show it raw)."""
+    text = " ".join(defuse(str(value)).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
 def code(text: str, limit: int = 60) -> str:
@@ -59,13 +68,20 @@ def markdown_env(
     finalize: Callable[[Any], Any] | None = None,
     trim_blocks: bool = False,
     lstrip_blocks: bool = False,
+    escape_values: bool = True,
 ) -> jinja2.Environment:
     """A jinja2 environment over `forgeguard_app/<folder>` rendering Markdown: every value is escaped
     by `md` unless `Trusted` (the `trusted` filter marks one), `md` is also a filter (with a limit),
-    and an undefined name is an error. `finalize` runs before the escaping (e.g. a check for blanks)."""
+    and an undefined name is an error. `finalize` runs before the escaping (e.g. a check for blanks).
+
+    `escape_values=False` is only for files committed to a repository whose values are read back by
+    parsers and sit in code spans (the contracts: paths, globs, column names); there the `md` filter
+    is applied where a value is prose. Never for text posted on GitHub as a comment or a check run.
+    """
 
     def escaped(value: object) -> object:
-        return _finalize(finalize(value) if finalize is not None else value)
+        value = finalize(value) if finalize is not None else value
+        return _finalize(value) if escape_values else value
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("forgeguard_app", folder),

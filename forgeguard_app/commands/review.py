@@ -39,12 +39,13 @@ def closed_reply(pull: ContractsPull) -> str | None:
     """Why a decided pull request takes no more review commands (None when it is open)."""
     if pull.state == "approved":
         return (
-            f"These contracts were already approved by @{pull.decided_by}; they are not changed any more. "
+            f"These contracts were already approved by {md('@' + str(pull.decided_by))}; "
+            "they are not changed any more. "
             "`/forge contracts` in the issue starts a new set."
         )
     if pull.state == "rejected":
         return (
-            f"These contracts were rejected by @{pull.decided_by}; "
+            f"These contracts were rejected by {md('@' + str(pull.decided_by))}; "
             "`/forge contracts` in the issue starts a new set."
         )
     return None
@@ -143,9 +144,12 @@ async def reject(api: GitHubAPI, conn: Executor, pull: ContractsPull, *, login: 
     if closed:
         return Outcome(False, closed)
     await contracts_pr.reject(api, conn, pull, login=login, reason=reason.strip())
-    return Outcome(
-        True, "Rejected and closed." + (f" Reason kept: {md(reason.strip())}" if reason.strip() else "")
-    )
+    return Outcome(True, rejection_text(reason))
+
+
+def rejection_text(reason: str) -> str:
+    """The reply to `/forge reject [reason]`: the reason echoed escaped (it is someone's text)."""
+    return "Rejected and closed." + (f" Reason kept: {md(reason)}" if reason.strip() else "")
 
 
 async def current_pull(conn: Executor, repository_id: int, pull_number: int) -> ContractsPull:

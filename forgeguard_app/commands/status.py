@@ -11,11 +11,12 @@ from forgeguard_app.markdown import code, md
 
 
 def pull_line(pull: store.ContractsPull) -> str:
-    """One line on a contracts pull request: open, or who decided and why (the reason escaped)."""
+    """One line on a contracts pull request: open, or who decided (not pinged) and why (escaped)."""
+    by = md(f"@{pull.decided_by}")
     state = {
         "open": "open for review",
-        "approved": f"approved by @{pull.decided_by} at {(pull.decided_sha or '')[:12]}",
-        "rejected": f"rejected by @{pull.decided_by}" + (f" ({md(pull.reason)})" if pull.reason else ""),
+        "approved": f"approved by {by} at {(pull.decided_sha or '')[:12]}",
+        "rejected": f"rejected by {by}" + (f" ({md(pull.reason)})" if pull.reason else ""),
     }[pull.state]
     return f"Contracts pull request #{pull.pull_number} ({code(pull.branch)}): {state}."
 

@@ -28,7 +28,7 @@ from forgeguard_app.intake.contracts import (
     write_prose,
 )
 from forgeguard_app.intake.conversation import Questionnaire, TurnOutcome
-from forgeguard_app.intake.progress import render_progress
+from forgeguard_app.intake.progress_text import render_progress
 from forgeguard_app.intake.state import Answers, IntakeState, answers_now, back, edit
 from forgeguard_app.intake.store import IntakeRecord, IntakeStore, StaleIntake
 from forgeguard_app.llm.accounting import CallContext, intake_cost

@@ -6,7 +6,8 @@ import json
 import pathlib
 
 from forgeguard_app.commands.permissions import is_bot, permission_from_response
-from forgeguard_app.commands.replies import help_text, unknown_command, wrong_place
+from forgeguard_app.commands.grammar import ParsedCommand
+from forgeguard_app.commands.replies import help_text, ignored_others, unknown_command, wrong_place
 from forgeguard_app.commands.table import BY_NAME, COMMANDS
 
 
@@ -66,3 +67,9 @@ def test_the_corpus_comment_authors_are_people(shared_dir: pathlib.Path) -> None
         (shared_dir / "github-corpus/webhooks/issue_comment/created.payload.json").read_text()
     )
     assert not is_bot(payload["comment"]["user"])
+
+
+def test_an_ignored_command_word_with_backticks_stays_inside_its_code_span() -> None:
+    others = [ParsedCommand(name="x`@team`y", args="", text="", line=1)]
+    note = ignored_others(others)
+    assert note.count("`") == 2 and note.endswith("`/forge x @team y`.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from forgeguard_app.intake.progress import md, render_progress
+from forgeguard_app.intake.progress_text import render_progress
 from forgeguard_app.intake.state import IntakeState, Question
+from forgeguard_app.markdown import md
 from tests.intake.scripted import SAMPLE
 
 
