@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import pathlib
 
-from forgeguard_app.commands.permissions import is_bot, permission_from_response
 from forgeguard_app.commands.grammar import ParsedCommand
+from forgeguard_app.commands.permissions import is_bot, permission_from_response
 from forgeguard_app.commands.replies import help_text, ignored_others, unknown_command, wrong_place
 from forgeguard_app.commands.table import BY_NAME, COMMANDS
 
