@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
-from forgeguard_app.commands import gitdata, progress, store
+from forgeguard_app.commands import gitdata, progress_comment, store
+from forgeguard_app.db import Executor
 from forgeguard_app.markdown import Trusted, markdown_env, md, plain
 
 CONTRACTS_LABEL = "forge:contracts"
@@ -80,7 +80,7 @@ def commit_message(issue_number: int, what: str) -> str:
 
 async def publish(
     api: GitHubAPI,
-    conn: Any,
+    conn: Executor,
     where: Repo,
     *,
     issue_number: int,
@@ -142,7 +142,7 @@ async def read_contracts(api: GitHubAPI, pull: store.ContractsPull) -> dict[str,
 
 
 async def commit_revision(
-    api: GitHubAPI, conn: Any, pull: store.ContractsPull, changed: Mapping[str, str], instructions: str
+    api: GitHubAPI, conn: Executor, pull: store.ContractsPull, changed: Mapping[str, str], instructions: str
 ) -> gitdata.CommitResult:
     """Commit the revised files on top of the branch's current head."""
     first_line = instructions.strip().splitlines()[0][:60] if instructions.strip() else "revision"
@@ -159,11 +159,13 @@ async def commit_revision(
     return result
 
 
-async def approve(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login: str, head_sha: str) -> None:
+async def approve(
+    api: GitHubAPI, conn: Executor, pull: store.ContractsPull, *, login: str, head_sha: str
+) -> None:
     """Record the approval at `head_sha`, label the pull request, tell the issue."""
     await store.decide(conn, pull.repository_id, pull.issue_number, state="approved", by=login, sha=head_sha)
     await gitdata.add_labels(api, pull.owner, pull.repo, pull.pull_number, [APPROVED_LABEL])
-    await progress.reply(
+    await progress_comment.reply(
         api,
         pull.owner,
         pull.repo,
@@ -173,7 +175,9 @@ async def approve(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login
     )
 
 
-async def reject(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login: str, reason: str) -> None:
+async def reject(
+    api: GitHubAPI, conn: Executor, pull: store.ContractsPull, *, login: str, reason: str
+) -> None:
     """Close the pull request, keep the reason, tell the issue."""
     await store.decide(
         conn,
@@ -185,7 +189,7 @@ async def reject(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login:
         reason=reason,
     )
     await gitdata.update_pull_request(api, pull.owner, pull.repo, pull.pull_number, state="closed")
-    await progress.reply(
+    await progress_comment.reply(
         api, pull.owner, pull.repo, pull.issue_number, rejection_notice(pull.pull_number, login, reason)
     )
 

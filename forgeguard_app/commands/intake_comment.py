@@ -12,7 +12,7 @@ import logging
 
 from gidgethub.abc import GitHubAPI
 
-from forgeguard_app.commands import progress
+from forgeguard_app.commands import progress_comment
 from forgeguard_app.commands.command import Invocation, Outcome
 from forgeguard_app.commands.thread import Thread
 from forgeguard_app.context import JobContext
@@ -37,7 +37,7 @@ def service_for(ctx: JobContext) -> IntakeService:
 async def show_intake(api: GitHubAPI, db: Database, thread: Thread, issue: int, text: str) -> None:
     """Create or edit the intake's progress comment in its issue."""
     async with db.pool.acquire() as conn:
-        await progress.show(
+        await progress_comment.show(
             api,
             conn,
             repository_id=thread.repository_id,

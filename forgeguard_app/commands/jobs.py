@@ -13,7 +13,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from forgeguard_app.commands import progress
+from forgeguard_app.commands import progress_comment
 from forgeguard_app.commands.command import Handler, Invocation, Outcome
 from forgeguard_app.commands.intake_answers import ANSWER, run_answers
 from forgeguard_app.commands.reactions import FAILURE, SUCCESS, react
@@ -127,6 +127,6 @@ async def finish(inv: Invocation, outcome: Outcome) -> None:
     thread = inv.thread
     if outcome.reply is not None:
         note = f"\n\n{inv.note}" if inv.note else ""
-        await progress.reply(inv.api, thread.owner, thread.repo, thread.number, outcome.reply + note)
+        await progress_comment.reply(inv.api, thread.owner, thread.repo, thread.number, outcome.reply + note)
     if outcome.ok is not None:
         await react(inv.api, thread.owner, thread.repo, inv.comment.id, SUCCESS if outcome.ok else FAILURE)

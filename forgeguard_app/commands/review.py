@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from gidgethub.abc import GitHubAPI
 
-from forgeguard_app.commands import contracts_pr, gitdata, progress, store
+from forgeguard_app.commands import contracts_pr, gitdata, progress_comment, store
 from forgeguard_app.commands.command import Invocation
 from forgeguard_app.commands.command import Outcome as CommandOutcome
 from forgeguard_app.commands.intake_comment import service_for
@@ -162,7 +162,7 @@ async def current_pull(conn: Executor, repository_id: int, pull_number: int) -> 
 
 async def show(api: GitHubAPI, conn: Executor, pull: ContractsPull, kind: str, text: str) -> None:
     """A review command's answer in the pull request, as one comment per command kind, edited in place."""
-    await progress.show(
+    await progress_comment.show(
         api,
         conn,
         repository_id=pull.repository_id,

@@ -18,7 +18,7 @@ from gidgethub.abc import GitHubAPI
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from forgeguard_app.commands import intake_answers, jobs, progress, replies, store
+from forgeguard_app.commands import intake_answers, jobs, progress_comment, replies, store
 from forgeguard_app.commands.command import Invocation, Outcome
 from forgeguard_app.commands.flow import Answer, DropAnswer, EditAnswer, Ignore, RunCommand, classify
 from forgeguard_app.commands.grammar import ParsedCommand, app_slug, misplaced
@@ -91,7 +91,7 @@ async def handle_comment(payload: dict[str, Any], ctx: EventContext) -> None:
     permission = await ask_permission(api, thread.owner, thread.repo, comment.login)
     if not permission.allowed:
         log.info("command %s by %s refused: %s", action.command.name, comment.login, permission.permission)
-        await progress.reply(api, thread.owner, thread.repo, thread.number, permission.refusal())
+        await progress_comment.reply(api, thread.owner, thread.repo, thread.number, permission.refusal())
         await react(api, thread.owner, thread.repo, comment.id, FAILURE)
         return
     await run_command(ctx, api, thread, comment, action.command, action.others)
