@@ -64,14 +64,16 @@ def _path(value: object) -> Trusted:
     """A path, glob or name written verbatim (parsers read it back); refused when it could leave its
     code span. The intake's schemas refuse such answers already; this is the renderer's own guard."""
     text = str(value)
-    if not text or _UNSAFE_IN_PATH.search(text):
+    if _UNSAFE_IN_PATH.search(text.strip()):
         raise UnsafePath(f"{text!r} cannot be written in a code span of a contract")
     return Trusted(text)
 
 
 def _code(value: object, limit: int = 200) -> Trusted:
-    """Other text shown as inline code (a start command, a screen's route): `markdown.code()`."""
-    return Trusted(code(str(value), limit))
+    """Other text shown as inline code (a start command, a screen's route): `markdown.code()`; a blank
+    stays blank, for the finalizer to refuse."""
+    text = str(value)
+    return Trusted(code(text, limit) if text.strip() else "")
 
 
 def _paragraphs(value: object) -> Trusted:

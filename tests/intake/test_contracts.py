@@ -58,10 +58,18 @@ def test_a_missing_answer_is_an_error_before_anything_is_rendered() -> None:
         render_contracts(Answers({**SAMPLE, "product_intent": intent}), PROSE)
 
 
-def test_an_empty_answer_value_is_refused_rather_than_rendered_blank() -> None:
-    stack = {**SAMPLE["tech_stack"], "backend_framework": "  "}
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("tech_stack", "backend_framework"),
+        ("tech_stack", "dependency_file"),
+        ("deployment_target", "run_command"),
+    ],
+)
+def test_an_empty_answer_value_is_refused_rather_than_rendered_blank(section: str, key: str) -> None:
+    values = {**SAMPLE[section], key: "  "}
     with pytest.raises(EmptyValue):
-        render_contracts(Answers({**SAMPLE, "tech_stack": stack}), PROSE)
+        render_contracts(Answers({**SAMPLE, section: values}), PROSE)
 
 
 def test_the_rendered_contracts_validate(files: dict[str, str]) -> None:
