@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import pathlib
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 from aiohttp import web
@@ -20,7 +21,7 @@ from forgeguard_app.checkruns import page as minimal_audit
 from forgeguard_app.web import access, live, queries, signin, status
 from forgeguard_app.web.oauth import HTTP
 from forgeguard_app.web.state import APP_STATE, state_of
-from forgeguard_app.web.templating import render, render_block
+from forgeguard_app.web.templating import redirect, render, render_block
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +106,12 @@ async def home(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _to_signin(request: web.Request) -> web.HTTPFound:
-    return web.HTTPFound(f"/signin?next={request.path}")
+def _to_signin(request: web.Request) -> web.Response:
+    return redirect("/signin?" + urlencode({"next": request.path_qs}))
 
 
 def _not_found(request: web.Request, what: str) -> web.Response:
-    current = request.get(signin.VISIT)
-    viewer = current.viewer if current is not None else None
+    viewer = request[signin.VISIT].viewer if signin.VISIT in request else None
     return render("web/not_found.html", status=404, what=what, viewer=viewer)
 
 
@@ -164,7 +164,7 @@ async def _allowed_later(request: web.Request, installation_id: int, owner: str,
 async def repository_events(request: web.Request) -> web.StreamResponse:
     found = await _visible_repository(request)
     if isinstance(found, web.StreamResponse):
-        return found if found.status == 404 else web.HTTPUnauthorized()
+        return found if found.status == 404 else web.Response(status=401, text="Sign in first.")
     keys = [live.repo_key(found.installation_id, found.owner, found.repo)]
 
     async def still_allowed() -> bool:
@@ -176,7 +176,7 @@ async def repository_events(request: web.Request) -> web.StreamResponse:
 async def home_events(request: web.Request) -> web.StreamResponse:
     current = await signin.visit(request)
     if current.viewer is None or not current.access_confirmed:
-        return web.HTTPUnauthorized()
+        return web.Response(status=401, text="Sign in first.")
     viewer = current.viewer
     pool = state_of(request).db.pool
     visible = await access.repositories(pool, viewer.user_id)
@@ -234,14 +234,14 @@ async def build_events(request: web.Request) -> web.StreamResponse:
     build_id = _int(request.match_info["id"])
     current = await signin.visit(request)
     if current.viewer is None:
-        return web.HTTPUnauthorized()
+        return web.Response(status=401, text="Sign in first.")
     if build_id is None or state.builds is None or not current.access_confirmed:
-        return web.HTTPNotFound()
+        return web.Response(status=404, text="Not found.")
     view = await state.builds.build_view(state.db.pool, build_id)
     if view is None or not await access.may_see(
         state.db.pool, current.viewer.user_id, view.installation_id, view.owner, view.repo
     ):
-        return web.HTTPNotFound()
+        return web.Response(status=404, text="Not found.")
 
     async def still_allowed() -> bool:
         return await _allowed_later(request, view.installation_id, view.owner, view.repo)

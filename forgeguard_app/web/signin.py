@@ -13,7 +13,7 @@ from aiohttp import web
 from forgeguard_app.web import access, oauth, sessions
 from forgeguard_app.web.sessions import Viewer
 from forgeguard_app.web.state import state_of
-from forgeguard_app.web.templating import render
+from forgeguard_app.web.templating import redirect, render
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,8 @@ def sign_in_configured(request: web.Request) -> bool:
 
 async def visit(request: web.Request) -> Visit:
     """The viewer behind the request's cookie, with their access refreshed when it is stale."""
-    cached = request.get(VISIT)
-    if cached is not None:
-        return cached
+    if VISIT in request:
+        return request[VISIT]
     result = await _visit(request)
     request[VISIT] = result
     return result
@@ -97,7 +96,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
             message="Too many sign-ins at once.",
             hint="Try again in a few minutes.",
         )
-    response = web.HTTPFound(oauth.authorize_url(state.settings, token))
+    response = redirect(oauth.authorize_url(state.settings, token))
     response.set_cookie(
         sessions.SIGNIN_COOKIE,
         token,
@@ -168,7 +167,7 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
         await sessions.delete_expired(conn)
         value = await sessions.create(conn, settings, user.id, user.login, user_token.token, lifetime)
     log.info("signed in: %s", user.login)
-    response = web.HTTPFound(next_path)
+    response = redirect(next_path)
     response.set_cookie(
         sessions.COOKIE,
         value,
@@ -184,11 +183,11 @@ async def signout(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     sent = form.get("csrf")
     if current.viewer is None:
-        raise web.HTTPFound("/")
+        return redirect("/", 303)
     if not sessions.csrf_ok(current.viewer, sent if isinstance(sent, str) else None):
-        raise web.HTTPForbidden(text="The form is out of date; reload the page and try again.")
+        return web.Response(status=403, text="The form is out of date; reload the page and try again.")
     await sessions.delete(state_of(request).db.pool, current.viewer.session_hash)
-    response = web.HTTPSeeOther("/")
+    response = redirect("/", 303)
     forget_cookie(response, request)
     return response
 

@@ -48,3 +48,8 @@ def render_block(name: str, block: str, **context: Any) -> web.Response:
     template = environment().get_template(name)
     html = "".join(template.blocks[block](template.new_context(context)))
     return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+def redirect(location: str, status: int = 302) -> web.Response:
+    """A redirect answer (a Response, so cookies can be set on it)."""
+    return web.Response(status=status, headers={"Location": location})
