@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -133,11 +134,19 @@ async def add_audit(
     conclusion: str | None = "failure",
     findings: dict[str, list[Finding]] | None = None,
     details: dict[str, str] | None = None,
-    head_sha: str = "b" * 40,
+    head_sha: str | None = None,
 ) -> int:
     """An audit of `repo_owner/repo_name` as the audit job leaves it (completed unless conclusion is None)."""
     request = AuditRequest(
-        installation_id, repo_owner, repo_name, head_sha, "a" * 40, pull_number, "push", branch, "main"
+        installation_id,
+        repo_owner,
+        repo_name,
+        head_sha or secrets.token_hex(20),
+        "a" * 40,
+        pull_number,
+        "push",
+        branch,
+        "main",
     )
     audit_id = await store.create_audit(db.pool, request)
     assert audit_id is not None
