@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
 from yarl import URL
 
@@ -18,6 +19,7 @@ from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.db import Database
 from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
+from forgeguard_app.web import live
 from forgeguard_app.web.builds import BuildSource
 from forgeguard_app.web.state import AppState
 from tests.checkruns.reports import make_report
@@ -63,7 +65,12 @@ class Site:
     db: Database
     github: FakeGitHub
     state: AppState
+    app: web.Application
     browsers: list[Browser]
+
+    @property
+    def hub(self) -> live.Hub:
+        return self.app[live.HUB]
 
     def browser(self) -> Browser:
         found = Browser(self.url)
@@ -111,9 +118,10 @@ class running_site:
         port = unused_port()
         settings = site_settings(self.github, port, **self.overrides)
         state = AppState(settings=settings, db=self.db, builds=self.builds)
-        self.server = TestServer(create_app(state), host="127.0.0.1", port=port)
+        app = create_app(state)
+        self.server = TestServer(app, host="127.0.0.1", port=port)
         await self.server.start_server()
-        self.site = Site(f"http://127.0.0.1:{port}", settings, self.db, self.github, state, [])
+        self.site = Site(f"http://127.0.0.1:{port}", settings, self.db, self.github, state, app, [])
         return self.site
 
     async def __aexit__(self, *exc: object) -> None:
