@@ -54,7 +54,11 @@ async def _health(request: web.Request) -> tuple[status.Health, status.Counts | 
             counts = await status.gather_counts(conn)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         log.warning("status page: database unreachable: %s", type(exc).__name__)
-    github = await status.probe_github(state, request.app[HTTP]) if counts is not None else None
+    github = (
+        await status.probe_github(state, request.app[HTTP], request.app[status.PROBE])
+        if counts is not None
+        else None
+    )
     health = status.judge(
         setup_mode=state.settings.setup_mode,
         missing=state.settings.missing_credentials,
@@ -253,6 +257,7 @@ async def build_events(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.cleanup_ctx.append(live.hub_context(lambda a: a[APP_STATE].db.url))
     app.router.add_static("/static", STATIC, append_version=False)
+    app[status.PROBE] = status.Probe()
     app.router.add_get("/", home)
     app.router.add_get("/events", home_events)
     app.router.add_get("/repos/{owner}/{repo}", repository_page)

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import aiohttp
 import asyncpg
+from aiohttp import web
 
 from forgeguard_app.web.state import AppState
 
@@ -148,20 +149,21 @@ def github_answer(status: int) -> str:
 
 
 @dataclass
-class _Probe:
+class Probe:
+    """The last answer to "does GitHub accept the app?" in this web process."""
+
     at: float = 0.0
     result: str | None = None
 
 
-_probes: dict[int, _Probe] = {}
+PROBE = web.AppKey("forgeguard_github_probe", Probe)
 
 
-async def probe_github(state: AppState, session: aiohttp.ClientSession) -> str | None:
+async def probe_github(state: AppState, session: aiohttp.ClientSession, probe: Probe) -> str | None:
     """Whether GitHub accepts the app's JWT (`GET /app`), asked at most once a minute per process."""
     github = state.github
     if github is None:
         return None
-    probe = _probes.setdefault(id(state), _Probe())
     if probe.result is not None and time.monotonic() - probe.at < GITHUB_PROBE_TTL:
         return probe.result
     headers = {
