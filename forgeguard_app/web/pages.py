@@ -19,7 +19,7 @@ from aiohttp import web
 
 from forgeguard_app.checkruns import page as minimal_audit
 from forgeguard_app.web import access, live, queries, signin, status
-from forgeguard_app.web.oauth import HTTP
+from forgeguard_app.web.oauth import HTTP, callback_url
 from forgeguard_app.web.state import APP_STATE, state_of
 from forgeguard_app.web.templating import redirect, render, render_block
 
@@ -78,6 +78,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         "setup_mode": state.settings.setup_mode,
         "missing": state.settings.missing_credentials,
         "signin_available": signin.sign_in_configured(request),
+        "callback_url": callback_url(state.settings),
         "viewer": current.viewer,
     }
     if current.viewer is None or counts is None:

@@ -185,3 +185,20 @@ async def test_sessions_end_when_github_revokes_the_token(site: Site) -> None:
     page = await browser.text("/")
     assert "octo-org/visible" not in page
     assert await site.db.pool.fetchval("SELECT count(*) FROM web_sessions") == 0
+
+
+def test_the_manifest_asks_github_for_the_sign_in_callback() -> None:
+    from forgeguard_app.web.setup import manifest
+
+    assert manifest("https://forgeguard.example.com")["callback_urls"] == [
+        "https://forgeguard.example.com/signin/callback"
+    ]
+
+
+async def test_the_status_page_tells_an_app_registered_earlier_what_to_add(
+    fake_github: FakeGitHub, db: Database
+) -> None:
+    async with running_site(fake_github, db, client_secret=None) as site:
+        page = await site.browser().text("/")
+    assert "GITHUB_CLIENT_SECRET" in page
+    assert f"<code>{site.url}/signin/callback</code>" in page
