@@ -46,12 +46,13 @@ def _int(text: str | None) -> int | None:
     return value if 0 < value <= queries.MAX_ID else None
 
 
-async def _health(request: web.Request) -> tuple[status.Health, status.Counts | None]:
+async def _health(request: web.Request, *, full: bool) -> tuple[status.Health, status.Counts | None]:
+    """The health line, and with `full` the public counts (signed-in pages skip those: they scan tables)."""
     state = state_of(request)
     counts: status.Counts | None = None
     try:
         async with state.db.pool.acquire() as conn:
-            counts = await status.gather_counts(conn)
+            counts = await (status.gather_counts(conn) if full else status.gather_health(conn))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         log.warning("status page: database unreachable: %s", type(exc).__name__)
     github = (
@@ -71,7 +72,7 @@ async def _health(request: web.Request) -> tuple[status.Health, status.Counts | 
 async def home(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     current = await signin.visit(request)
-    health, counts = await _health(request)
+    health, counts = await _health(request, full=current.viewer is None)
     common: dict[str, Any] = {
         "version": state.version,
         "health": health,

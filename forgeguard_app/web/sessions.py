@@ -48,7 +48,8 @@ def digest(value: str) -> bytes:
 
 def cipher(settings: Settings) -> Fernet:
     """The Fernet key for user tokens, derived from the app's secrets (never stored)."""
-    material = (settings.private_key or "").encode() + b"\0" + (settings.client_secret or "").encode()
+    # stripped: the key reads the same from a file, from .env, or from the environment
+    material = (settings.private_key or "").strip().encode() + b"\0" + (settings.client_secret or "").encode()
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"forgeguard web user token").derive(
         material
     )

@@ -69,7 +69,32 @@ def error_type(text: str) -> str:
     return head if head.replace("_", "").replace(".", "").isalnum() and len(head) <= 80 else "error"
 
 
+async def gather_health(conn: asyncpg.Connection, counts: Counts | None = None) -> Counts:
+    """What the health line needs, each by index: failed jobs of the last day, audits that could not
+    finish, the last job error. (The signed-in pages read only these, not the full counts.)"""
+    counts = counts or Counts()
+    counts.jobs_failed_last_day = int(
+        await conn.fetchval(
+            "SELECT count(*) FROM jobs WHERE status = 'failed' AND finished_at > now() - interval '1 day'"
+        )
+    )
+    failed_audits = int(
+        await conn.fetchval(
+            "SELECT count(*) FROM audit_runs WHERE status <> 'completed' AND error IS NOT NULL"
+        )
+    )
+    counts.audits = {**counts.audits, "failed": failed_audits}
+    row = await conn.fetchrow(
+        """SELECT kind, coalesce(finished_at, started_at, created_at) AS at, last_error
+           FROM jobs WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1"""
+    )
+    if row is not None:
+        counts.last_error = LastError(row["kind"], row["at"], error_type(row["last_error"]))
+    return counts
+
+
 async def gather_counts(conn: asyncpg.Connection) -> Counts:
+    """Everything the public status page shows."""
     counts = Counts()
     rows = await conn.fetch("SELECT status AS key, count(*) AS n FROM deliveries GROUP BY status")
     counts.deliveries = by_key(rows, DELIVERY_STATUSES, "other")
@@ -85,11 +110,6 @@ async def gather_counts(conn: asyncpg.Connection) -> Counts:
         "succeeded": jobs["succeeded"],
         "failed": jobs["failed"],
     }
-    counts.jobs_failed_last_day = int(
-        await conn.fetchval(
-            "SELECT count(*) FROM jobs WHERE status = 'failed' AND finished_at > now() - interval '1 day'"
-        )
-    )
     counts.installations = int(
         await conn.fetchval("SELECT count(*) FROM installations WHERE deleted_at IS NULL")
     )
@@ -101,13 +121,7 @@ async def gather_counts(conn: asyncpg.Connection) -> Counts:
            FROM audit_runs GROUP BY 1"""
     )
     counts.audits = by_key(rows, AUDIT_STATES, "other")
-    row = await conn.fetchrow(
-        """SELECT kind, coalesce(finished_at, started_at, created_at) AS at, last_error
-           FROM jobs WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1"""
-    )
-    if row is not None:
-        counts.last_error = LastError(row["kind"], row["at"], error_type(row["last_error"]))
-    return counts
+    return await gather_health(conn, counts)
 
 
 def judge(*, setup_mode: bool, missing: list[str], counts: Counts | None, github: str | None) -> Health:

@@ -14,16 +14,15 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def inert(value: Any) -> Any:
     """`value` with direction controls made visible (strings only; markup and other values unchanged)."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
-    return value
+    if type(value) is not str or BIDI_CONTROLS.search(value) is None:
+        return value  # Markup (built by a template) is a str subclass: left as it is
+    return BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
 
 
 @functools.cache
