@@ -114,3 +114,20 @@ def test_a_notification_that_is_not_an_event_is_ignored() -> None:
     assert sub.queue.empty()
     hub._on_notify(None, 0, live.CHANNEL, live.Event("audit", 3, 1, "O", "R").to_json())
     assert sub.queue.get_nowait().id == 3
+
+
+async def test_the_hub_listens_again_after_its_connection_is_cut(site: Site) -> None:
+    repo = site.github.add_repo("octo-org", "visible")
+    site.github.users.add_person("mona", repo)
+    browser = await site.sign_in("mona")
+    await site.hub.listening.wait()
+    conn = site.hub._conn
+    assert conn is not None
+    await site.db.pool.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+    async with asyncio.timeout(10):
+        while site.hub._conn is conn or not site.hub.listening.is_set():
+            await asyncio.sleep(0.05)
+    stream = await open_stream(browser, "/repos/octo-org/visible/events")
+    audit_id = await add_audit(site.db, "octo-org", "visible", conclusion=None)
+    assert await next_event(stream) == ("audit", f'{{"id": {audit_id}}}')
+    stream.close()
