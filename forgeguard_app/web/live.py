@@ -25,6 +25,7 @@ import asyncpg
 from aiohttp import web
 
 from forgeguard_app.db import Executor
+from forgeguard_app.web.store import events
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def parse(payload: str) -> Event | None:
 
 async def publish(conn: Executor, event: Event) -> None:
     """Announce a change (sent when the caller's transaction commits)."""
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, event.to_json())
+    await events.notify(conn, CHANNEL, event.to_json())
 
 
 class Subscription:

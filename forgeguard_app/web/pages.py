@@ -18,9 +18,12 @@ import asyncpg
 from aiohttp import web
 
 from forgeguard_app.checkruns import page as minimal_audit
-from forgeguard_app.web import access, live, queries, signin, status
+from forgeguard_app.web import access, live, signin, status
 from forgeguard_app.web.oauth import HTTP, callback_url
 from forgeguard_app.web.state import APP_STATE, state_of
+from forgeguard_app.web.store import access as access_store
+from forgeguard_app.web.store import audits, health
+from forgeguard_app.web.store import sessions as session_store
 from forgeguard_app.web.templating import redirect, render, render_block
 
 log = logging.getLogger(__name__)
@@ -43,16 +46,16 @@ def _int(text: str | None) -> int | None:
     if text is None or not text.isdigit() or len(text) > 19:
         return None
     value = int(text)
-    return value if 0 < value <= queries.MAX_ID else None
+    return value if 0 < value <= audits.MAX_ID else None
 
 
-async def _health(request: web.Request, *, full: bool) -> tuple[status.Health, status.Counts | None]:
+async def _health(request: web.Request, *, full: bool) -> tuple[status.Health, health.Counts | None]:
     """The health line, and with `full` the public counts (signed-in pages skip those: they scan tables)."""
     state = state_of(request)
-    counts: status.Counts | None = None
+    counts: health.Counts | None = None
     try:
         async with state.db.pool.acquire() as conn:
-            counts = await (status.gather_counts(conn) if full else status.gather_health(conn))
+            counts = await (health.gather_counts(conn) if full else health.gather_health(conn))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         log.warning("status page: database unreachable: %s", type(exc).__name__)
     github = (
@@ -60,22 +63,22 @@ async def _health(request: web.Request, *, full: bool) -> tuple[status.Health, s
         if counts is not None
         else None
     )
-    health = status.judge(
+    verdict = status.judge(
         setup_mode=state.settings.setup_mode,
         missing=state.settings.missing_credentials,
         counts=counts,
         github=github,
     )
-    return health, counts
+    return verdict, counts
 
 
 async def home(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     current = await signin.visit(request)
-    health, counts = await _health(request, full=current.viewer is None)
+    verdict, counts = await _health(request, full=current.viewer is None)
     common: dict[str, Any] = {
         "version": state.version,
-        "health": health,
+        "health": verdict,
         "setup_mode": state.settings.setup_mode,
         "missing": state.settings.missing_credentials,
         "signin_available": signin.sign_in_configured(request),
@@ -93,7 +96,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         return _page(request, "web/home.html", confirmed=False, **common)
     pool = state.db.pool
     user_id = current.viewer.user_id
-    repositories = await queries.repositories(pool, user_id)
+    repositories = await audits.repositories(pool, user_id)
     builds = []
     if state.builds is not None:
         keys = [(r.installation_id, r.owner, r.repo) for r in repositories]
@@ -102,10 +105,10 @@ async def home(request: web.Request) -> web.StreamResponse:
         request,
         "web/home.html",
         confirmed=True,
-        installations=await access.installations(pool, user_id),
+        installations=await access_store.installations(pool, user_id),
         repositories=repositories,
-        recent=await queries.recent_audits(pool, user_id),
-        intakes=await queries.active_intakes(pool, user_id),
+        recent=await audits.recent_audits(pool, user_id),
+        intakes=await audits.active_intakes(pool, user_id),
         builds=builds,
         install_url=f"{state.settings.github_url.rstrip('/')}/apps/{state.settings.app_slug}/installations/new",
         **common,
@@ -121,14 +124,14 @@ def _not_found(request: web.Request, what: str) -> web.Response:
     return render("web/not_found.html", status=404, what=what, viewer=viewer)
 
 
-async def _visible_repository(request: web.Request) -> access.VisibleRepository | web.StreamResponse:
+async def _visible_repository(request: web.Request) -> access_store.VisibleRepository | web.StreamResponse:
     current = await signin.visit(request)
     if current.viewer is None:
         return _to_signin(request)
     owner, repo = request.match_info["owner"], request.match_info["repo"]
     if not current.access_confirmed:
         return _not_found(request, "this repository (GitHub cannot be asked who may see it)")
-    found = await access.repository(state_of(request).db.pool, current.viewer.user_id, owner, repo)
+    found = await access_store.repository(state_of(request).db.pool, current.viewer.user_id, owner, repo)
     if found is None:
         return _not_found(request, "this repository")
     return found
@@ -139,7 +142,7 @@ async def repository_page(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.StreamResponse):
         return found
     before = _int(request.query.get("before"))
-    lines, next_before = await queries.timeline(
+    lines, next_before = await audits.timeline(
         state_of(request).db.pool, found.installation_id, found.owner, found.repo, before
     )
     current = await signin.visit(request)
@@ -161,10 +164,8 @@ async def _allowed_later(request: web.Request, installation_id: int, owner: str,
     if current.viewer is None:
         return False
     pool = state_of(request).db.pool
-    still = await pool.fetchval(
-        "SELECT true FROM web_sessions WHERE id_hash = $1 AND expires_at > now()", current.viewer.session_hash
-    )
-    return bool(still) and await access.may_see(pool, current.viewer.user_id, installation_id, owner, repo)
+    still = await session_store.alive(pool, current.viewer.session_hash)
+    return still and await access.may_see(pool, current.viewer.user_id, installation_id, owner, repo)
 
 
 async def repository_events(request: web.Request) -> web.StreamResponse:
@@ -185,15 +186,11 @@ async def home_events(request: web.Request) -> web.StreamResponse:
         return web.Response(status=401, text="Sign in first.")
     viewer = current.viewer
     pool = state_of(request).db.pool
-    visible = await access.repositories(pool, viewer.user_id)
+    visible = await access_store.repositories(pool, viewer.user_id)
     keys = [live.repo_key(r.installation_id, r.owner, r.repo) for r in visible]
 
     async def still_allowed() -> bool:
-        return bool(
-            await pool.fetchval(
-                "SELECT true FROM web_sessions WHERE id_hash = $1 AND expires_at > now()", viewer.session_hash
-            )
-        )
+        return await session_store.alive(pool, viewer.session_hash)
 
     # Each event is only a signal to reload: the page's reload applies the access rule again.
     return await live.stream(request, keys, still_allowed, access.ACCESS_TTL.total_seconds())
@@ -205,7 +202,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         return render("checkruns/audit.html", status=404, audit=None, audit_id=request.match_info["id"][:20])
     state = state_of(request)
     pool = state.db.pool
-    owner = await queries.audit_owner(pool, audit_id)
+    owner = await audits.audit_owner(pool, audit_id)
     current = await signin.visit(request)
     if (
         owner is not None
@@ -213,7 +210,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         and current.access_confirmed
         and await access.may_see(pool, current.viewer.user_id, *owner)
     ):
-        detail = await queries.audit_detail(pool, state.settings.github_url, audit_id)
+        detail = await audits.audit_detail(pool, state.settings.github_url, audit_id)
         if detail is not None:
             return _page(request, "web/audit.html", audit=detail, viewer=current.viewer)
     return await minimal_audit.audit_handler(request)

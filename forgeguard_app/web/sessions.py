@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from forgeguard_app.db import Executor
 from forgeguard_app.settings import Settings
+from forgeguard_app.web.store import sessions as store
 
 COOKIE = "forgeguard_session"
 SIGNIN_COOKIE = "forgeguard_signin"
@@ -71,16 +72,9 @@ async def create(
 ) -> str:
     """A new session; returns the cookie value."""
     value = secrets.token_urlsafe(32)
-    await conn.execute(
-        """INSERT INTO web_sessions (id_hash, user_id, login, token, csrf, expires_at)
-           VALUES ($1, $2, $3, $4, $5, now() + $6::interval)""",
-        digest(value),
-        user_id,
-        login,
-        cipher(settings).encrypt(token.encode()),
-        secrets.token_urlsafe(24),
-        min(lifetime, LIFETIME),
-    )
+    encrypted = cipher(settings).encrypt(token.encode())
+    csrf = secrets.token_urlsafe(24)
+    await store.insert(conn, digest(value), user_id, login, encrypted, csrf, min(lifetime, LIFETIME))
     return value
 
 
@@ -88,26 +82,14 @@ async def load(conn: Executor, settings: Settings, cookie: str) -> Viewer | None
     """The session behind a cookie value, or None (unknown, expired, or its token unreadable)."""
     if not cookie or len(cookie) > 100:
         return None
-    row = await conn.fetchrow(
-        "SELECT id_hash, user_id, login, token, csrf FROM web_sessions"
-        " WHERE id_hash = $1 AND expires_at > now()",
-        digest(cookie),
-    )
+    row = await store.find(conn, digest(cookie))
     if row is None:
         return None
     try:
-        token = cipher(settings).decrypt(bytes(row["token"])).decode()
+        token = cipher(settings).decrypt(row.token).decode()
     except InvalidToken:
         return None
-    return Viewer(row["user_id"], row["login"], row["csrf"], bytes(row["id_hash"]), token)
-
-
-async def delete(conn: Executor, session_hash: bytes) -> None:
-    await conn.execute("DELETE FROM web_sessions WHERE id_hash = $1", session_hash)
-
-
-async def delete_expired(conn: Executor) -> None:
-    await conn.execute("DELETE FROM web_sessions WHERE expires_at < now()")
+    return Viewer(row.user_id, row.login, row.csrf, row.id_hash, token)
 
 
 def csrf_ok(viewer: Viewer, sent: str | None) -> bool:
@@ -116,29 +98,16 @@ def csrf_ok(viewer: Viewer, sent: str | None) -> bool:
 
 async def new_state(conn: Executor, next_path: str) -> str | None:
     """A one-time sign-in state, or None when too many are open (anonymous requests cannot fill the table)."""
-    await conn.execute(
-        "DELETE FROM web_signin_states WHERE created_at < now() - $1::interval", STATE_LIFETIME
-    )
-    open_states = await conn.fetchval("SELECT count(*) FROM web_signin_states WHERE used_at IS NULL")
-    if open_states >= MAX_OPEN_STATES:
+    if await store.open_states(conn, STATE_LIFETIME) >= MAX_OPEN_STATES:
         return None
     state = secrets.token_urlsafe(24)
-    await conn.execute(
-        "INSERT INTO web_signin_states (state_hash, next_path) VALUES ($1, $2)", digest(state), next_path
-    )
+    await store.insert_state(conn, digest(state), next_path)
     return state
 
 
 async def use_state(conn: Executor, state: str) -> str | None:
     """The path to return to, once, for a state issued in the last ten minutes; else None."""
-    found = await conn.fetchval(
-        """UPDATE web_signin_states SET used_at = now()
-           WHERE state_hash = $1 AND used_at IS NULL AND created_at > now() - $2::interval
-           RETURNING next_path""",
-        digest(state),
-        STATE_LIFETIME,
-    )
-    return str(found) if found is not None else None
+    return await store.use_state(conn, digest(state), STATE_LIFETIME)
 
 
 def safe_next(path: str | None) -> str:

@@ -13,6 +13,8 @@ from aiohttp import web
 from forgeguard_app.web import access, oauth, sessions
 from forgeguard_app.web.sessions import Viewer
 from forgeguard_app.web.state import state_of
+from forgeguard_app.web.store import access as access_store
+from forgeguard_app.web.store import sessions as session_store
 from forgeguard_app.web.templating import redirect, render
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ async def _visit(request: web.Request) -> Visit:
             state.db.pool, request.app[oauth.HTTP], state.settings, viewer.user_id, viewer.login, viewer.token
         )
     except oauth.TokenRefused:
-        await sessions.delete(state.db.pool, viewer.session_hash)
+        await session_store.delete(state.db.pool, viewer.session_hash)
         return Visit(None, signed_out=True)
     return Visit(viewer, access_confirmed=confirmed)
 
@@ -163,8 +165,8 @@ async def signin_callback(request: web.Request) -> web.StreamResponse:
     if user_token.expires_in is not None:
         lifetime = min(lifetime, datetime.timedelta(seconds=user_token.expires_in))
     async with state.db.pool.acquire() as conn, conn.transaction():
-        await access.save(conn, user.id, user.login, found)
-        await sessions.delete_expired(conn)
+        await access_store.save(conn, user.id, user.login, found)
+        await session_store.delete_expired(conn)
         value = await sessions.create(conn, settings, user.id, user.login, user_token.token, lifetime)
     log.info("signed in: %s", user.login)
     response = redirect(next_path)
@@ -186,7 +188,7 @@ async def signout(request: web.Request) -> web.StreamResponse:
         return redirect("/", 303)
     if not sessions.csrf_ok(current.viewer, sent if isinstance(sent, str) else None):
         return web.Response(status=403, text="The form is out of date; reload the page and try again.")
-    await sessions.delete(state_of(request).db.pool, current.viewer.session_hash)
+    await session_store.delete(state_of(request).db.pool, current.viewer.session_hash)
     response = redirect("/", 303)
     forget_cookie(response, request)
     return response

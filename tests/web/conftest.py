@@ -11,7 +11,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
-from yarl import URL
 
 from checks.model import Finding
 from forgeguard_app.checkruns import store
@@ -50,7 +49,7 @@ class Browser:
         return await (await self.get(path)).text()
 
     def cookie(self, name: str) -> str:
-        return self.session.cookie_jar.filter_cookies(URL(self.base))[name].value
+        return next(cookie.value for cookie in self.session.cookie_jar if cookie.key == name)
 
     async def close(self) -> None:
         await self.session.close()

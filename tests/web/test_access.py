@@ -5,6 +5,7 @@ from __future__ import annotations
 from checks.model import Finding
 from forgeguard_app.db import Database
 from forgeguard_app.web import access
+from forgeguard_app.web.store import access as access_store
 from tests.fixtures.github import FakeGitHub
 from tests.web.conftest import Site, add_audit, running_site
 
@@ -102,7 +103,7 @@ async def test_the_access_rule_needs_the_repository_and_its_installation(db: Dat
 
     repo = Repository(7, 1, "Octo-Org", "Visible", "main", True)
     async with db.pool.acquire() as conn, conn.transaction():
-        await access.save(conn, 42, "mona", [Installation(7, "Octo-Org", (repo,))])
+        await access_store.save(conn, 42, "mona", [Installation(7, "Octo-Org", (repo,))])
     assert await access.may_see(db.pool, 42, 7, "octo-org", "visible")
     assert not await access.may_see(db.pool, 42, 8, "octo-org", "visible")
     assert not await access.may_see(db.pool, 42, 7, "octo-org", "other")

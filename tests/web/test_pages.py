@@ -6,24 +6,24 @@ import re
 
 from checks.model import Finding
 from forgeguard_app.db import Database
-from forgeguard_app.web import queries
+from forgeguard_app.web.store import audits
 from tests.fixtures.github import FakeGitHub
 from tests.web.builds import Builds, build_view
 from tests.web.conftest import Site, add_audit, running_site
 
 
 def test_the_health_badge_is_green_yellow_for_warnings_only_and_red_for_failures() -> None:
-    assert queries.badge("success", "All checks passed") == "green"
-    assert queries.badge("success", "All checks passed · 2 warnings") == "yellow"
-    assert queries.badge("failure", "1 of 12 checks failed: A1") == "red"
-    assert queries.badge("neutral", "No checks apply") == "grey"
-    assert queries.badge(None, None) == "none"
+    assert audits.badge("success", "All checks passed") == "green"
+    assert audits.badge("success", "All checks passed · 2 warnings") == "yellow"
+    assert audits.badge("failure", "1 of 12 checks failed: A1") == "red"
+    assert audits.badge("neutral", "No checks apply") == "grey"
+    assert audits.badge(None, None) == "none"
 
 
 def test_an_audit_that_ended_in_an_error_is_failed_not_queued() -> None:
-    assert queries.audit_state("queued", None, "attempt 5: GitHub could not be reached") == "failed"
-    assert queries.audit_state("in_progress", None, None) == "in progress"
-    assert queries.audit_state("completed", "neutral", "GitHub could not be reached") == "neutral"
+    assert audits.audit_state("queued", None, "attempt 5: GitHub could not be reached") == "failed"
+    assert audits.audit_state("in_progress", None, None) == "in progress"
+    assert audits.audit_state("completed", "neutral", "GitHub could not be reached") == "neutral"
 
 
 async def test_the_dashboard_shows_each_repositorys_badge_from_its_default_branch(site: Site) -> None:
@@ -66,18 +66,18 @@ async def test_the_repository_timeline_pages_newest_first(site: Site) -> None:
     site.github.users.add_person("mona", repo)
     ids = [
         await add_audit(site.db, "octo-org", "busy", conclusion="success")
-        for _ in range(queries.PAGE_SIZE + 3)
+        for _ in range(audits.PAGE_SIZE + 3)
     ]
     browser = await site.sign_in("mona")
     first = await browser.text("/repos/octo-org/busy")
     shown = [int(n) for n in re.findall(r'class="audit" data-id="(\d+)"', first)]
-    assert shown == sorted(ids, reverse=True)[: queries.PAGE_SIZE]
+    assert shown == sorted(ids, reverse=True)[: audits.PAGE_SIZE]
     older = re.search(r'id="older" href="\?before=(\d+)"', first)
     assert older is not None
     second = await browser.text(f"/repos/octo-org/busy?before={older.group(1)}")
     assert [int(n) for n in re.findall(r'class="audit" data-id="(\d+)"', second)] == sorted(
         ids, reverse=True
-    )[queries.PAGE_SIZE :]
+    )[audits.PAGE_SIZE :]
 
 
 async def test_the_audit_report_shows_details_and_findings_linked_to_their_lines(site: Site) -> None:

@@ -11,7 +11,7 @@ from aiohttp.test_utils import unused_port
 
 from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp
-from forgeguard_app.web import status
+from forgeguard_app.web.store import health
 from tests.fixtures.github import FakeGitHub
 from tests.web.conftest import Site, add_audit, running_site
 
@@ -103,5 +103,5 @@ async def test_audits_that_failed_are_counted_failed_not_in_progress(site: Site)
 
 
 def test_the_error_type_is_read_from_the_recorded_error_and_nothing_else() -> None:
-    assert status.error_type("TimeoutError: ") == "TimeoutError"
-    assert status.error_type("GitHub answered 502 for secret-org/x") == "error"
+    assert health.error_type("TimeoutError: ") == "TimeoutError"
+    assert health.error_type("GitHub answered 502 for secret-org/x") == "error"
