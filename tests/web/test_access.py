@@ -130,3 +130,8 @@ async def test_build_pages_are_not_found_while_the_builder_is_not_wired(
         browser = await site.sign_in("mona")
         answer = await browser.get("/builds/1")
     assert answer.status == 404
+
+
+async def test_an_audit_id_beyond_64_bits_is_not_found_rather_than_an_error(site: Site) -> None:
+    answer = await site.browser().get("/audits/9223372036854775808")
+    assert answer.status == 404
