@@ -178,6 +178,11 @@ class Hub:
                 delay = 0.5
                 await lost.wait()
                 log.warning("live events: listening connection lost; reconnecting")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # cut while starting to listen (the server shutting down, a restart)
+                log.warning("live events: cannot listen (%s); retrying in %.0f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
             finally:
                 self.listening.clear()
                 self._conn = None
