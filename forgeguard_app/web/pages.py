@@ -1,4 +1,4 @@
-"""The status site's pages (`/`, `/repos/{owner}/{repo}`, `/audits/{id}`, `/builds/{id}`) and live streams.
+"""The status site's pages (`/`, `/repos/{owner}/{repo}`, `/builds/{id}`, full audit reports) and streams.
 
 Each handler finds the viewer (`signin.visit`), applies `access.may_see` to the
 repository a row belongs to, and renders a template from plain data. A request
@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
-from forgeguard_app.checkruns import page as minimal_audit
 from forgeguard_app.web import access, live, signin, status
 from forgeguard_app.web.oauth import HTTP, callback_url
 from forgeguard_app.web.state import APP_STATE, state_of
@@ -196,24 +195,23 @@ async def home_events(request: web.Request) -> web.StreamResponse:
     return await live.stream(request, keys, still_allowed, access.ACCESS_TTL.total_seconds())
 
 
-async def audit_page(request: web.Request) -> web.StreamResponse:
-    audit_id = _int(request.match_info["id"])
-    if audit_id is None:
-        return render("checkruns/audit.html", status=404, audit=None, audit_id=request.match_info["id"][:20])
+async def full_audit_report(request: web.Request, audit_id: int) -> web.StreamResponse | None:
+    """The full report of an audit for a viewer who may see its repository; None for everyone else
+    (the caller, `checkruns.page`, then shows the audit's state only, as behind a Details link)."""
     state = state_of(request)
     pool = state.db.pool
     owner = await audits.audit_owner(pool, audit_id)
+    if owner is None:
+        return None
     current = await signin.visit(request)
-    if (
-        owner is not None
-        and current.viewer is not None
-        and current.access_confirmed
-        and await access.may_see(pool, current.viewer.user_id, *owner)
-    ):
-        detail = await audits.audit_detail(pool, state.settings.github_url, audit_id)
-        if detail is not None:
-            return _page(request, "web/audit.html", audit=detail, viewer=current.viewer)
-    return await minimal_audit.audit_handler(request)
+    if current.viewer is None or not current.access_confirmed:
+        return None
+    if not await access.may_see(pool, current.viewer.user_id, *owner):
+        return None
+    detail = await audits.audit_detail(pool, state.settings.github_url, audit_id)
+    if detail is None:
+        return None
+    return _page(request, "web/audit.html", audit=detail, viewer=current.viewer)
 
 
 async def build_page(request: web.Request) -> web.StreamResponse:
@@ -261,6 +259,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/events", home_events)
     app.router.add_get("/repos/{owner}/{repo}", repository_page)
     app.router.add_get("/repos/{owner}/{repo}/events", repository_events)
-    app.router.add_get(r"/audits/{id:\d+}", audit_page)
     app.router.add_get(r"/builds/{id:\d+}", build_page)
     app.router.add_get(r"/builds/{id:\d+}/events", build_events)
