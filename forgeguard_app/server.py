@@ -20,7 +20,7 @@ from forgeguard_app.db import Database
 from forgeguard_app.embedded import embedded_database_url
 from forgeguard_app.jobs import Worker
 from forgeguard_app.settings import Settings
-from forgeguard_app.web import health, setup, status
+from forgeguard_app.web import headers, health, pages, setup, signin
 from forgeguard_app.web.state import APP_STATE, AppState
 
 if TYPE_CHECKING:
@@ -30,14 +30,16 @@ log = logging.getLogger(__name__)
 
 
 def create_app(state: AppState) -> web.Application:
-    """The web application: webhooks, health, status page, audit pages, setup."""
+    """The web application: webhooks, health, the status site (pages, sign-in, live events), setup."""
     app = web.Application(client_max_size=webhooks.MAX_BODY_BYTES)
     app[APP_STATE] = state
     webhooks.add_routes(app)
     health.add_routes(app)
-    status.add_routes(app)
     audit_page.add_routes(app)
     setup.add_routes(app)
+    signin.add_routes(app)
+    pages.add_routes(app)
+    headers.install(app)
     return app
 
 

@@ -30,6 +30,8 @@ class Settings:
 
     app_id: str | None = None
     client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    """The app's OAuth client secret (`GITHUB_CLIENT_SECRET`), for signing in to the status site."""
     private_key: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     api_url: str = "https://api.github.com"
@@ -146,6 +148,7 @@ class Settings:
         settings = cls(
             app_id=app_id,
             client_id=get("GITHUB_CLIENT_ID"),
+            client_secret=get("GITHUB_CLIENT_SECRET"),
             private_key=private_key,
             webhook_secret=get("GITHUB_WEBHOOK_SECRET"),
             api_url=url("GITHUB_API_URL", "https://api.github.com"),

@@ -47,6 +47,7 @@ def manifest(public_url: str, text: str | None = None) -> dict[str, Any]:
     data["hook_attributes"] = {**(data.get("hook_attributes") or {}), "url": f"{base}/webhooks"}
     data["redirect_url"] = f"{base}/setup/callback"
     data["setup_url"] = f"{base}/"
+    data["callback_urls"] = [f"{base}/signin/callback"]
     return data
 
 
