@@ -16,6 +16,8 @@ from aiohttp import web
 from forgeguard_app.web.state import state_of
 from forgeguard_app.web.templating import render
 
+MAX_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class CheckRow:
@@ -63,11 +65,18 @@ def audit_page(row: Any, checks: list[Any]) -> AuditPage:
     )
 
 
+def parse_id(text: str) -> int | None:
+    """A bigserial id in ASCII digits; None for anything else (int() takes Unicode digits, signs, 10**400)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 async def audit_handler(request: web.Request) -> web.Response:
-    try:
-        audit_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="no such audit") from None
+    audit_id = parse_id(request.match_info["id"])
+    if audit_id is None:
+        raise web.HTTPNotFound(text="no such audit")
     pool = state_of(request).db.pool
     row = await pool.fetchrow(
         """SELECT id, status, conclusion, title, reason, created_at, completed_at, files, api_calls
