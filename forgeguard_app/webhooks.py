@@ -10,11 +10,11 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 import asyncpg
 from aiohttp import web
+from aiohttp.helpers import parse_mimetype
 
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
 from forgeguard_app.jobs import database_unavailable, describe_error
@@ -115,10 +115,9 @@ def decode_body(content_type: str, body: bytes) -> tuple[Any, bool]:
     """The JSON value of a body GitHub sends as UTF-8 JSON or as a form's `payload`; whether form-encoded."""
     if not content_type.isascii() or not content_type.isprintable():
         raise Rejected(400, "the Content-Type header is malformed")
-    message = EmailMessage()
-    message["content-type"] = content_type
-    media = message.get_content_type()
-    charset = message.get_param("charset") or "utf-8"
+    mime = parse_mimetype(content_type)
+    media = f"{mime.type}/{mime.subtype}"
+    charset = mime.parameters.get("charset") or "utf-8"
     if not isinstance(charset, str) or charset.strip().lower().replace("-", "") != "utf8":
         raise Rejected(400, "the body must be UTF-8 (charset=utf-8)")
     try:
