@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+HEADER_TIMEOUT = 15.0
+"""Seconds a connection may stay without a complete request (its headers), before or between requests."""
+
 # Modules whose @handler jobs the workers run; a missing one is skipped.
 JOB_MODULES = (
     "forgeguard_app.events",
@@ -47,6 +50,17 @@ def create_app(state: AppState) -> web.Application:
     audit_page.add_routes(app)
     setup.add_routes(app)
     return app
+
+
+def make_runner(app: web.Application, header_timeout: float | None = None) -> web.AppRunner:
+    """The runner `serve` binds: slow clients (headers dribbled in, idle keep-alives) cut off.
+
+    aiohttp closes a connection whose request has not fully arrived when its
+    keep-alive timer fires (its default is an hour); bodies have their own
+    timeout in `webhooks`.
+    """
+    timeout = HEADER_TIMEOUT if header_timeout is None else header_timeout
+    return web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=timeout)
 
 
 def database_url(settings: Settings) -> str:
@@ -132,7 +146,7 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
     try:
         async with clients(settings, db) as state:
             app = create_app(state)
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            runner = make_runner(app)
             await runner.setup()
             site = web.TCPSite(runner, host, port, backlog=1024)
             await site.start()

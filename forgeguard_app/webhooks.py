@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -24,6 +25,10 @@ from forgeguard_app.web.state import state_of
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
+UNVERIFIED_BYTES = 64 * 1024 * 1024
+"""What the bodies not yet verified may hold at once, all requests together; over it, 503."""
+BODY_TIMEOUT = 30.0
+"""Seconds a client has to send a body (GitHub sends one in well under a second)."""
 HANDLED_EVENTS = frozenset(
     {
         "push",
@@ -39,6 +44,26 @@ HANDLED_EVENTS = frozenset(
 # Events about the installation itself are acted on whatever its state.
 INSTALLATION_EVENTS = frozenset({"installation", "installation_repositories"})
 MAX_DELIVERY_ID = 200
+
+
+class BodyBudget:
+    """Bytes the unverified bodies of all requests in flight may hold together."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> bool:
+        if self.held + size > self.limit:
+            return False
+        self.held += size
+        return True
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
+
+
+BODY_BUDGET = web.AppKey("forgeguard_body_budget", BodyBudget)
 
 
 class Rejected(Exception):
@@ -219,17 +244,39 @@ async def receive(request: web.Request) -> web.Response:
             {"error": setup_mode_message(settings.missing_credentials or ["GITHUB_WEBHOOK_SECRET"])},
             status=503,
         )
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
+    budget = request.app[BODY_BUDGET]
+    taken = 0
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
-    try:
+        chunks: list[bytes] = []
+        size = 0
+        expected = request.content_length
+        if expected is not None:
+            if expected > MAX_BODY_BYTES:
+                return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
+            if not budget.take(expected):
+                return _busy()
+            taken = expected
+        async with asyncio.timeout(BODY_TIMEOUT):
+            async for chunk in request.content.iter_any():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
+                if size > taken:
+                    if not budget.take(size - taken):
+                        return _busy()
+                    taken = size
+        body = b"".join(chunks)
+        del chunks
         delivery = verify(request.headers, body, settings.webhook_secret)
+    except TimeoutError:
+        log.info("webhook refused (408): the body took over %.0f s", BODY_TIMEOUT)
+        return web.json_response({"error": "the body was not sent in time"}, status=408)
     except Rejected as exc:
         log.info("webhook refused (%d): %s", exc.status, exc.message)
         return web.json_response({"error": exc.message}, status=exc.status)
+    finally:
+        budget.give_back(taken)
 
     token = delivery_id_var.set(delivery.id)
     try:
@@ -302,6 +349,16 @@ def _json_text(delivery: Delivery, body: bytes) -> str:
     return json.dumps(delivery.data) if delivery.form_encoded else body.decode("utf-8")
 
 
+def _busy() -> web.Response:
+    log.warning("webhook refused (503): unverified bodies already hold %d MiB", UNVERIFIED_BYTES >> 20)
+    return web.json_response(
+        {"error": "too many deliveries are arriving at once; deliver again later"},
+        status=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 def add_routes(app: web.Application) -> None:
+    app[BODY_BUDGET] = BodyBudget(UNVERIFIED_BYTES)
     app.router.add_post("/webhooks", receive)
     app.router.add_post("/", receive)
