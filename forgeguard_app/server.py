@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 
-from forgeguard_app import events, webhooks
+from forgeguard_app import events, redeliver, webhooks
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -164,9 +164,16 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
                 for name in missing:
                     log.info("job module %s is not present", name)
                 worker = _make_worker(state, workers)
+            # Deliveries refused while the database was down are asked for again (at start, then
+            # whenever it comes back): GitHub does not redeliver them by itself.
+            watch = None
+            if state.github is not None:
+                watch = asyncio.create_task(redeliver.keep_watch(db, state.github, app[webhooks.MISSED]))
             try:
                 await run_workers(worker, stop)
             finally:
+                if watch is not None:
+                    watch.cancel()
                 await runner.cleanup()
     finally:
         await db.close()

@@ -20,6 +20,7 @@ from aiohttp.helpers import parse_mimetype
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
 from forgeguard_app.jobs import database_unavailable, describe_error
 from forgeguard_app.logs import delivery_id_var
+from forgeguard_app.redeliver import Missed
 from forgeguard_app.web.state import state_of
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class BodyBudget:
 
 
 BODY_BUDGET = web.AppKey("forgeguard_body_budget", BodyBudget)
+MISSED = web.AppKey("forgeguard_missed_deliveries", Missed)
 
 
 class Rejected(Exception):
@@ -285,7 +287,9 @@ async def receive(request: web.Request) -> web.Response:
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
-            # Nothing was stored: GitHub redelivers a delivery that was not answered 2xx.
+            # Nothing was stored, and GitHub does not redeliver by itself: once the database
+            # answers again, forgeguard_app.redeliver asks GitHub for this delivery again.
+            request.app[MISSED].note()
             log.warning(
                 "delivery %s not stored, the database is unavailable: %s", delivery.id, describe_error(exc)
             )
@@ -360,5 +364,6 @@ def _busy() -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app[BODY_BUDGET] = BodyBudget(UNVERIFIED_BYTES)
+    app[MISSED] = Missed()
     app.router.add_post("/webhooks", receive)
     app.router.add_post("/", receive)
