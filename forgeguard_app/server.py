@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 
-from forgeguard_app import events, redeliver, webhooks
+from forgeguard_app import events, redeliver, retention, webhooks
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -131,9 +131,11 @@ async def run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
     sweeper = None
     if worker.github is not None:
         sweeper = asyncio.create_task(watchdog(worker.db, worker.github, worker.settings))
+    pruner = asyncio.create_task(retention.keep_pruning(worker.db, worker.settings.retention_days))
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     worker.stop()
     stopper.cancel()
+    pruner.cancel()
     if sweeper is not None:
         sweeper.cancel()
     await task
