@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from aiohttp import web
 
+from forgeguard_app.web import setup
 from forgeguard_app.web.state import state_of
 from forgeguard_app.web.templating import render
 
@@ -68,9 +69,12 @@ async def gather_counts(conn: asyncpg.Connection) -> Counts:
 async def status_page(request: web.Request) -> web.Response:
     state = state_of(request)
     counts: Counts | None = None
+    restart_for = None
     try:
         async with state.db.pool.acquire() as conn:
             counts = await gather_counts(conn)
+            if state.settings.setup_mode:
+                restart_for = await setup.restart_needed(request.app, conn)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         log.warning("status page: database unreachable: %s", type(exc).__name__)
     return render(
@@ -81,6 +85,7 @@ async def status_page(request: web.Request) -> web.Response:
         missing=state.settings.missing_credentials,
         healthy=counts is not None,
         counts=counts,
+        restart_for=restart_for,
     )
 
 
