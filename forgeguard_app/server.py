@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+import asyncpg
 from aiohttp import web
 
 from forgeguard_app import events, redeliver, retention, webhooks
@@ -68,15 +72,64 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or embedded_database_url(settings.data_dir)
 
 
+class StartupError(Exception):
+    """A reason the process cannot start, as one line naming the variable or option to change."""
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 async def open_database(settings: Settings, *, max_size: int) -> Database:
     """The pool, with the migrations applied (under the lock, so processes may start together)."""
-    db = await Database.connect(database_url(settings), min_size=2, max_size=max_size)
+    url = database_url(settings)
+    try:
+        db = await Database.connect(url, min_size=2, max_size=max_size)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc)
+        if settings.database_url:
+            raise StartupError(f"DATABASE_URL: cannot connect to {_safe_url(url)}: {reason}") from None
+        raise StartupError(
+            f"the embedded PostgreSQL under FORGEGUARD_DATA_DIR ({settings.data_dir}) cannot be reached "
+            f"(set DATABASE_URL to use another server): {reason}"
+        ) from None
     try:
         await db.migrate()
     except BaseException:
         await db.close()
         raise
     return db
+
+
+async def bind(runner: web.AppRunner, host: str, port: int) -> None:
+    """Listen on host:port; a busy or forbidden port is a StartupError that says what to change."""
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    try:
+        await site.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"port {port} on {host} is already in use: stop the other process or choose another "
+                "port with --port (or PORT)"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise StartupError(
+                f"port {port} needs privileges: choose a port above 1023 with --port (or PORT)"
+            ) from None
+        raise StartupError(
+            f"cannot listen on {host}:{port} (HOST, --host / PORT, --port): {exc.strerror}"
+        ) from None
+
+
+def local_url(host: str, port: int, path: str = "") -> str:
+    """The address to open in a browser on this machine."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)  # noqa: S104
+    return f"http://{shown}:{port}{path}"
 
 
 def load_job_modules(names: tuple[str, ...] = JOB_MODULES) -> list[str]:
@@ -142,43 +195,52 @@ async def run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
 
 
 async def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Web server and, when `workers` > 0, that many concurrent jobs in this process."""
+    """Web server and, when `workers` > 0, that many concurrent jobs in this process.
+
+    Everything is loaded before the port is bound, so "listening" means answering.
+    """
     stop = stop_event()
     db = await open_database(settings, max_size=20 + 2 * workers)
     try:
         async with clients(settings, db) as state:
             app = create_app(state)
-            runner = make_runner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, host, port, backlog=1024)
-            await site.start()
-            # Everything loaded so far lives as long as the process: keep it out of
-            # the collector's passes, and collect less often (each delivery's JSON
-            # makes thousands of short-lived objects); both were the p99 tail in
-            # bench/ingest.py.
-            gc.freeze()
-            gc.set_threshold(20_000, 50, 100)
-            mode = " (setup mode: open /setup)" if settings.setup_mode else ""
-            log.info("listening on http://%s:%d with %d workers%s", host, port, workers, mode)
             worker = None
             if workers > 0:
                 missing = load_job_modules()
                 for name in missing:
                     log.info("job module %s is not present", name)
                 worker = _make_worker(state, workers)
-            # Deliveries refused while the database was down are asked for again (at start, then
-            # whenever it comes back): GitHub does not redeliver them by itself.
-            watch = None
-            if state.github is not None:
-                watch = asyncio.create_task(redeliver.keep_watch(db, state.github, app[webhooks.MISSED]))
+            runner = make_runner(app)
+            await runner.setup()
             try:
-                await run_workers(worker, stop)
+                await bind(runner, host, port)
+                # Everything loaded so far lives as long as the process: keep it out of
+                # the collector's passes, and collect less often (each delivery's JSON
+                # makes thousands of short-lived objects); both were the p99 tail in
+                # bench/ingest.py.
+                gc.freeze()
+                gc.set_threshold(20_000, 50, 100)
+                log.info("listening on %s with %d workers", local_url(host, port), workers)
+                if settings.setup_mode:
+                    log.info(
+                        "setup mode: open %s to register the GitHub App", local_url(host, port, "/setup")
+                    )
+                # Deliveries refused while the database was down are asked for again (at start, then
+                # whenever it comes back): GitHub does not redeliver them by itself.
+                watch = None
+                if state.github is not None:
+                    watch = asyncio.create_task(redeliver.keep_watch(db, state.github, app[webhooks.MISSED]))
+                try:
+                    await run_workers(worker, stop)
+                finally:
+                    if watch is not None:
+                        watch.cancel()
+                    log.info("stopping: no new requests; finishing the jobs in progress")
             finally:
-                if watch is not None:
-                    watch.cancel()
                 await runner.cleanup()
     finally:
         await db.close()
+    log.info("ForgeGuard stopped")
 
 
 def _make_worker(state: AppState, workers: int) -> Worker:
@@ -195,5 +257,7 @@ async def work(settings: Settings, *, workers: int) -> None:
                 log.info("job module %s is not present", name)
             log.info("worker started with %d workers", workers)
             await run_workers(_make_worker(state, workers), stop)
+            log.info("stopping: finishing the jobs in progress")
     finally:
         await db.close()
+    log.info("ForgeGuard worker stopped")
