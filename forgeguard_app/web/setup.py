@@ -40,6 +40,7 @@ STATE_LIFETIME = datetime.timedelta(hours=1)
 MAX_OPEN_STATES = 50
 """Unused states kept at once: anyone may ask for the page, so the oldest give way."""
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+STATE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 ORGANIZATION_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 ENV_KEYS = {
@@ -99,6 +100,8 @@ def install_url(answer: Mapping[str, Any], github_url: str, slug: str) -> str:
 
 def check_public_url(value: str) -> tuple[str | None, str | None]:
     """(the URL without a trailing slash, None) or (None, what is wrong with it)."""
+    if not value.isascii() or not value.strip().isprintable() or " " in value.strip():
+        return None, "The public URL must be written in plain ASCII, without spaces."
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None, "The public URL must start with https:// (or http://) and name a host."
@@ -324,7 +327,7 @@ async def setup_callback(request: web.Request) -> web.Response:
     token = request.query.get("state", "")
     if not CODE_PATTERN.match(code):
         return render("web/setup_error.html", status=400, message="The link has no valid code from GitHub.")
-    valid, public_url = (False, None) if not token else await _use_state(request, token)
+    valid, public_url = (False, None) if not STATE_PATTERN.match(token) else await _use_state(request, token)
     if not valid:
         return render(
             "web/setup_error.html",

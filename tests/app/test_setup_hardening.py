@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import re
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -227,3 +228,35 @@ async def test_registering_says_restart_now_on_the_console(
     with caplog.at_level("INFO", logger="forgeguard_app.web.setup"):
         await register(setup_client)
     assert any("Restart ForgeGuard now" in r.getMessage() for r in caplog.records)
+
+
+# --- no 5xx from odd query values (item 8's sibling) ---------------------------------------
+
+ODD_QUERY_VALUES = [
+    "\x00",
+    "%00",
+    "\ud800",
+    "é" * 300,
+    "x" * 5000,
+    "javascript:alert(1)",
+    "https://a.example/\x00",
+]
+
+
+@pytest.mark.parametrize("value", ODD_QUERY_VALUES, ids=range(len(ODD_QUERY_VALUES)))
+async def test_odd_query_values_on_the_pages_never_get_a_5xx(
+    setup_client: TestClient[Any, Any], value: str
+) -> None:
+    for path, name in [
+        ("/setup", "public_url"),
+        ("/setup", "organization"),
+        ("/setup/callback", "state"),
+        ("/setup/callback", "code"),
+        ("/", "x"),
+        ("/health", "x"),
+    ]:
+        params = {"public_url": "https://f.example", "owner": "organization", "code": "c", "state": "s"}
+        params[name] = value
+        query = urllib.parse.urlencode(params, encoding="utf-8", errors="surrogatepass")
+        response = await setup_client.get(f"{path}?{query}")
+        assert response.status < 500, (path, name, value[:20])
