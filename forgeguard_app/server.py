@@ -17,7 +17,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from forgeguard_app import events, redeliver, retention, webhooks
+from forgeguard_app import redeliver, retention, webhooks, wiring
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -34,14 +34,6 @@ log = logging.getLogger(__name__)
 
 HEADER_TIMEOUT = 15.0
 """Seconds a connection may stay without a complete request (its headers), before or between requests."""
-
-# Modules whose @handler jobs the workers run; a missing one is skipped.
-JOB_MODULES = (
-    "forgeguard_app.events",
-    "forgeguard_app.checkruns.jobs",
-    "forgeguard_app.commands.jobs",
-    "forgeguard_app.intake.jobs",
-)
 
 
 def create_app(state: AppState) -> web.Application:
@@ -132,13 +124,6 @@ def local_url(host: str, port: int, path: str = "") -> str:
     return f"http://{shown}:{port}{path}"
 
 
-def load_job_modules(names: tuple[str, ...] = JOB_MODULES) -> list[str]:
-    """Import the modules that register job handlers and the event routers; the names left out."""
-    _, missing = events.import_available(names)
-    events.router()
-    return missing
-
-
 @contextlib.asynccontextmanager
 async def clients(settings: Settings, db: Database) -> AsyncIterator[AppState]:
     """The shared GitHub client (none in setup mode) and LLM (none without a key)."""
@@ -206,9 +191,6 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
             app = create_app(state)
             worker = None
             if workers > 0:
-                missing = load_job_modules()
-                for name in missing:
-                    log.info("job module %s is not present", name)
                 worker = _make_worker(state, workers)
             runner = make_runner(app)
             await runner.setup()
@@ -244,7 +226,14 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
 
 
 def _make_worker(state: AppState, workers: int) -> Worker:
-    return Worker(state.db, state.settings, concurrency=workers, github=state.github, llm=state.llm)
+    return Worker(
+        state.db,
+        state.settings,
+        concurrency=workers,
+        github=state.github,
+        llm=state.llm,
+        registry=wiring.job_registry(),
+    )
 
 
 async def work(settings: Settings, *, workers: int) -> None:
@@ -253,8 +242,6 @@ async def work(settings: Settings, *, workers: int) -> None:
     db = await open_database(settings, max_size=4 + 2 * workers)
     try:
         async with clients(settings, db) as state:
-            for name in load_job_modules():
-                log.info("job module %s is not present", name)
             log.info("worker started with %d workers", workers)
             await run_workers(_make_worker(state, workers), stop)
             log.info("stopping: finishing the jobs in progress")

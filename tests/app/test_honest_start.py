@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -105,22 +106,22 @@ async def test_serve_prints_the_setup_url_answers_once_listening_and_says_when_i
     assert process.returncode == 0
 
 
-async def test_the_port_is_bound_only_once_the_job_modules_are_loaded(
+async def test_the_port_is_bound_only_once_the_workers_are_ready(
     monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: pathlib.Path
 ) -> None:
     port = free_port()
     seen: list[bool] = []
-    real_load = server.load_job_modules
+    real_make = server._make_worker
 
-    def load_and_probe() -> list[str]:
+    def make_and_probe(state: Any, workers: int) -> Any:
         with socket.socket() as probe:
             seen.append(probe.connect_ex(("127.0.0.1", port)) == 0)
-        return real_load()
+        return real_make(state, workers)
 
     async def stop_at_once(worker: object, stop: asyncio.Event) -> None:
         return None
 
-    monkeypatch.setattr(server, "load_job_modules", load_and_probe)
+    monkeypatch.setattr(server, "_make_worker", make_and_probe)
     monkeypatch.setattr(server, "run_workers", stop_at_once)
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data")
     await server.serve(settings, host="127.0.0.1", port=port, workers=1)

@@ -32,14 +32,14 @@ async def test_a_check_run_whose_create_answer_was_lost_is_created_once(harness:
 
 
 async def test_a_comment_whose_create_answer_was_lost_is_posted_once(harness: Harness) -> None:
-    from forgeguard_app.commands import progress
+    from forgeguard_app.commands import progress_comment
 
     repo = harness.fake.add_repo("octo", "demo", files=governed_files())
     number = harness.fake.add_issue(repo, "An issue")
     api = await harness.github.installation_api(repo.installation_id)
     harness.fake.fault("POST", rf"/issues/{number}/comments$", 502, applied=True)
     async with harness.db.pool.acquire() as conn:
-        await progress.show(
+        await progress_comment.show(
             api,
             conn,
             repository_id=repo.id,

@@ -12,11 +12,11 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
+from forgeguard_app.db import Executor
 from forgeguard_app.github.once import create_once
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def compose(kind: str, key: str, text: str) -> str:
     return f"{marker(kind, key)}\n{text}"
 
 
-async def _stored_id(conn: Any, repository_id: int, kind: str, key: str) -> int | None:
+async def _stored_id(conn: Executor, repository_id: int, kind: str, key: str) -> int | None:
     row = await conn.fetchrow(
         "SELECT comment_id FROM progress_comments WHERE repository_id = $1 AND kind = $2 AND key = $3",
         repository_id,
@@ -55,7 +55,7 @@ async def _stored_id(conn: Any, repository_id: int, kind: str, key: str) -> int 
 
 
 async def _store(
-    conn: Any, repository_id: int, kind: str, key: str, issue_number: int, comment_id: int
+    conn: Executor, repository_id: int, kind: str, key: str, issue_number: int, comment_id: int
 ) -> None:
     await conn.execute(
         """
@@ -87,7 +87,7 @@ async def _find_by_marker(
 
 async def show(
     api: GitHubAPI,
-    conn: Any,
+    conn: Executor,
     *,
     repository_id: int,
     owner: str,
