@@ -251,6 +251,7 @@ async def test_fuzzed_corpus_deliveries_never_get_a_5xx(client: TestClient[Any, 
         max_examples=300,
         deadline=None,
         derandomize=True,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(mutated_delivery())
