@@ -18,6 +18,8 @@ from forgeguard_app.web import pages
 from forgeguard_app.web.state import state_of
 from forgeguard_app.web.templating import render
 
+MAX_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class CheckRow:
@@ -65,13 +67,18 @@ def audit_page(row: Any, checks: list[Any]) -> AuditPage:
     )
 
 
+def parse_id(text: str) -> int | None:
+    """A bigserial id in ASCII digits; None for anything else (int() takes Unicode digits, signs, 10**400)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 async def audit_handler(request: web.Request) -> web.StreamResponse:
-    try:
-        audit_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="no such audit") from None
-    if not 0 < audit_id < 2**63:
-        return render("checkruns/audit.html", status=404, audit=None, audit_id=audit_id)
+    audit_id = parse_id(request.match_info["id"])
+    if audit_id is None:
+        raise web.HTTPNotFound(text="no such audit")
     # People GitHub lets see the repository get the whole report (the status site's rule).
     full = await pages.full_audit_report(request, audit_id)
     if full is not None:

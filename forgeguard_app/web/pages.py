@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
-from forgeguard_app.web import access, live, signin, status
+from forgeguard_app.web import access, live, setup, signin, status
 from forgeguard_app.web.oauth import HTTP, callback_url
 from forgeguard_app.web.state import APP_STATE, state_of
 from forgeguard_app.web.store import access as access_store
@@ -71,6 +71,14 @@ async def _health(request: web.Request, *, full: bool) -> tuple[status.Health, h
     return verdict, counts
 
 
+async def _restart_for(request: web.Request) -> str | None:
+    """The app registered while this process ran in setup mode (so it must restart), if any."""
+    try:
+        return await setup.restart_needed(request.app, state_of(request).db.pool)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return None
+
+
 async def home(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     current = await signin.visit(request)
@@ -83,6 +91,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         "signin_available": signin.sign_in_configured(request),
         "callback_url": callback_url(state.settings),
         "viewer": current.viewer,
+        "restart_for": await _restart_for(request) if state.settings.setup_mode else None,
     }
     if current.viewer is None or counts is None:
         response: web.StreamResponse = render(
