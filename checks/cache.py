@@ -16,14 +16,37 @@ import os
 import sqlite3
 import subprocess
 import weakref
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from checks.context import AnalysisCache
+from checks.source import Snapshot
 
 CACHE_DIR_ENV = "FORGEGUARD_CACHE_DIR"
 """When set, the disk cache lives in this folder instead of the repository's git folder."""
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS analysis (kind TEXT, blob TEXT, value TEXT, PRIMARY KEY (kind, blob))"
+
+
+def uncached(
+    snapshot: Snapshot,
+    paths: Iterable[str],
+    cache: AnalysisCache | None,
+    kind: Callable[[str], str],
+    load: Callable[[object], object | None],
+) -> list[str]:
+    """The paths whose analysis is not cached yet (the files a check still has to read).
+
+    `kind(path)` is the entry's kind; `load` reads an entry back (None: unusable).
+    """
+    if cache is None:
+        return list(paths)
+    out: list[str] = []
+    for path in paths:
+        blob = snapshot.blob_id(path)
+        if blob is None or load(cache.get(kind(path), blob)) is None:
+            out.append(path)
+    return out
 
 
 class MemoryCache:
