@@ -160,9 +160,10 @@ def audit_change(source: Source, change: Change, config: AuditConfig) -> AuditRe
 
 
 def _github_source(api: InstallationAPI, owner: str, repo: str) -> GitHubSource:
+    from forgeguard_app.github.repository import GitHubRepository
     from forgeguard_app.github.source import GitHubSource
 
-    return GitHubSource(api, owner, repo, asyncio.get_running_loop())
+    return GitHubSource(GitHubRepository(api, owner, repo), asyncio.get_running_loop())
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
@@ -289,9 +290,9 @@ class AuditRun:
         source = _github_source(self.api, self.row.owner, self.row.repo)
         # The change and the head's tree are fetched while the configuration is read and the
         # check runs are created; the engine runs as soon as the change is here.
-        fetches: list[Awaitable[Any]] = [source.achange(base, self.row.head_sha)]
+        fetches: list[Awaitable[Any]] = [source.repository.change(base, self.row.head_sha)]
         if base != EMPTY_TREE and fetch.is_sha(self.row.head_sha):
-            fetches.append(source.snapshot(self.row.head_sha).aentries())
+            fetches.append(source.repository.snapshot(self.row.head_sha).entries())
         fetched = asyncio.ensure_future(gather_all(*fetches))
         audit: asyncio.Future[AuditReport] | None = None
         try:

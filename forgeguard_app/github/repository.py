@@ -1,0 +1,506 @@
+"""One repository on GitHub as the engine needs it, in coroutines: history, changes, files in batches.
+
+`GitHubRepository` is the one implementation; `forgeguard_app.github.source`
+wraps it in the engine's blocking `Source` interface for the audit's worker
+thread. Everything learnt is kept for the repository object's life (one
+audit): compares, resolved revisions, trees, blobs by id, and which paths a
+change touched, so that a file unchanged between the merge base and head is
+read once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import gidgethub
+
+from checks import added_lines
+from checks.files import is_binary
+from checks.source import EMPTY_TREE, Change, ChangedFile, CommitInfo, Status
+from forgeguard_app.github import blobs, compare
+from forgeguard_app.github.client import InstallationAPI
+from forgeguard_app.github.compare import SHA, STATUS, Compare
+from forgeguard_app.github.trees import TreeEntry, fetch_tree
+
+log = logging.getLogger(__name__)
+
+Lines = list[tuple[int, str]]
+
+
+@dataclass
+class _Relation:
+    """What a change taught us: which paths differ between the merge base and head."""
+
+    merge_base: str
+    head: str
+    changed: dict[str, ChangedFile] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    """Every path that differs: changed paths and the previous paths of renames."""
+
+
+class CommitFiles:
+    """The files of one commit, listed from one git tree and read in batches."""
+
+    def __init__(self, repository: GitHubRepository, commit: str) -> None:
+        self._repository = repository
+        self.commit = commit
+        self._entries: dict[str, TreeEntry] | None = None
+        self._data: dict[str, bytes | None] = {}
+        self._raw_needed: set[str] = set()
+        """Paths GraphQL could not give exactly (binary, truncated, not UTF-8): read raw."""
+
+    def __repr__(self) -> str:
+        return f"{self._repository.full_name}@{self.commit[:12]}"
+
+    # -- what is known without a request (the blocking facade answers from it at once)
+
+    @property
+    def known_entries(self) -> dict[str, TreeEntry] | None:
+        return self._entries
+
+    def known(self, path: str) -> tuple[bool, bytes | None]:
+        """(True, the bytes or None) when `path` was read already; (False, None) when not."""
+        if path in self._data and path not in self._raw_needed:
+            return True, self._data[path]
+        return False, None
+
+    def unread(self, paths: Iterable[str]) -> list[str]:
+        return [p for p in dict.fromkeys(paths) if p not in self._data]
+
+    # -- requests
+
+    async def entries(self) -> dict[str, TreeEntry]:
+        if self._entries is None:
+            self._entries = await fetch_tree(self._repository.api, self._repository.path, self.commit)
+        return self._entries
+
+    def _from_entries(self, path: str) -> tuple[bool, bytes | None]:
+        """What the listing already settles: no such file, over the read limit, or a blob already read."""
+        if self._entries is None:
+            return False, None
+        entry = self._entries.get(path)
+        if entry is None or not entry.regular:
+            return True, None
+        if entry.size > self._repository.max_file_bytes:
+            log.info("%s: %s is %d bytes, over the read limit; skipped", self, path, entry.size)
+            return True, None
+        cached = self._repository.blobs.get(entry.sha)
+        return (True, cached) if cached is not None else (False, None)
+
+    async def read(self, path: str) -> bytes | None:
+        done, data = self.known(path)
+        if done:
+            return data
+        same = self._repository.unchanged_at_head(self.commit, path)
+        if same is not None:
+            data = await same.read(path)
+            self._data[path] = data
+            return data
+        done, data = self._from_entries(path)
+        if done:
+            self._data[path] = data
+            return data
+        data = await blobs.read_raw(self._repository.api, self._repository.path, self.commit, path)
+        self.store(path, data)
+        return data
+
+    def store(self, path: str, data: bytes | None, sha: str | None = None) -> None:
+        self._data[path] = data
+        self._raw_needed.discard(path)
+        if data is not None and sha is not None:
+            self._repository.blobs[sha] = data
+
+    def read_raw_later(self, path: str) -> None:
+        """GraphQL could not give the file exactly: a read fetches it raw."""
+        self._data[path] = None
+        self._raw_needed.add(path)
+
+    async def prefetch(self, paths: Iterable[str]) -> None:
+        """Fetch `paths` in one batch: GraphQL (plus merge-base versions of changed files), or a tarball."""
+        todo: list[str] = []
+        for path in dict.fromkeys(paths):
+            if path in self._data:
+                continue
+            done, data = self._from_entries(path)
+            if done:
+                self._data[path] = data
+                continue
+            todo.append(path)
+        if not todo:
+            return
+        if len(todo) > self._repository.tarball_threshold:
+            await self._repository.fetch_tarball(self, todo)
+            return
+        pairs: list[tuple[CommitFiles, str]] = [(self, p) for p in todo]
+        pairs.extend(self._repository.companions(self.commit, todo))
+        await self._repository.fetch_blobs(pairs)
+
+
+class GitHubRepository:
+    """One repository through an `InstallationAPI`: what the engine's `Source` asks, as coroutines."""
+
+    def __init__(
+        self,
+        api: InstallationAPI,
+        owner: str,
+        repo: str,
+        *,
+        tarball_threshold: int = 100,
+        graphql_chunk: int = 100,
+        max_file_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        self.api = api
+        self.owner = owner
+        self.repo = repo
+        self.path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+        self.tarball_threshold = tarball_threshold
+        self.graphql_chunk = graphql_chunk
+        self.max_file_bytes = max_file_bytes
+        self.blobs: dict[str, bytes] = {}
+        """File contents by blob id, whichever commit they were read at."""
+        self._snapshots: dict[str, CommitFiles] = {}
+        self._compares: dict[tuple[str, str], Compare | None] = {}
+        self._resolved: dict[str, str | None] = {}
+        self._relations: dict[str, _Relation] = {}
+        self._named: dict[tuple[str, str], bytes | None] = {}
+        self._named_raw: set[tuple[str, str]] = set()
+
+    def __repr__(self) -> str:
+        return f"GitHubRepository({self.full_name})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.repo}"
+
+    @property
+    def calls(self) -> int:
+        """Requests made through this repository's API client so far."""
+        return self.api.calls
+
+    def snapshot(self, commit: str) -> CommitFiles:
+        """The files of `commit` (a full sha)."""
+        snap = self._snapshots.get(commit)
+        if snap is None:
+            snap = self._snapshots[commit] = CommitFiles(self, commit)
+        return snap
+
+    # -- history
+
+    async def resolve(self, rev: str) -> str | None:
+        """The full sha of `rev`, or None when it does not resolve."""
+        if rev == EMPTY_TREE:
+            return EMPTY_TREE
+        if rev in self._resolved:
+            return self._resolved[rev]
+        try:
+            data = await self.api.download(
+                f"{self.path}/commits/{quote(rev, safe='/')}", accept="application/vnd.github.sha"
+            )
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) in (404, 409, 422):
+                self._resolved[rev] = None
+                return None
+            raise
+        sha = data.decode("ascii", "replace").strip()
+        self._resolved[rev] = sha if SHA.match(sha) else None
+        return self._resolved[rev]
+
+    async def commit_of(self, rev: str) -> str:
+        """The full sha of `rev`; LookupError when it names no commit."""
+        commit = rev if SHA.match(rev) else await self.resolve(rev)
+        if commit is None or commit == EMPTY_TREE:
+            raise LookupError(f"unknown commit {rev!r} in {self.full_name}")
+        return commit
+
+    async def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        if ancestor in (EMPTY_TREE, descendant):
+            return True
+        found = await self._compare(ancestor, descendant)
+        return found is not None and found.status in ("ahead", "identical")
+
+    async def _compare(self, base: str, head: str) -> Compare | None:
+        key = (base, head)
+        if key not in self._compares:
+            found = await compare.fetch_compare(self.api, self.path, base, head)
+            if found is not None:
+                self._resolved.setdefault(base, found.base)
+                self._resolved.setdefault(head, found.head)
+            self._compares[key] = found
+        return self._compares[key]
+
+    async def commits_between(self, base: str, head: str) -> list[CommitInfo]:
+        """Commits reachable from head and not from base, oldest first, with the paths each touched."""
+        if base == EMPTY_TREE:
+            commits = await compare.history(self.api, self.path, head)
+            single_paths: tuple[str, ...] | None = None
+        else:
+            found = await self._compare(base, head)
+            if found is None:
+                raise compare.not_found(f"{self.full_name}: GitHub cannot compare {base}...{head}")
+            commits = await compare.all_commits(self.api, self.path, base, head, found)
+            single_paths = None
+            if (
+                len(commits) == 1
+                and commits[0]["parents"]
+                and commits[0]["parents"][0]["sha"] == found.merge_base
+                and found.files_complete
+            ):
+                single_paths = compare.paths_of(found.files)
+        if single_paths is not None:
+            only = commits[0]
+            return [CommitInfo(only["sha"], single_paths, only["commit"]["message"])]
+        limit = asyncio.Semaphore(8)
+
+        async def paths(sha: str) -> tuple[str, ...]:
+            async with limit:
+                return await compare.commit_paths(self.api, self.path, sha)
+
+        touched = await asyncio.gather(*(paths(c["sha"]) for c in commits))
+        return [
+            CommitInfo(c["sha"], p, c["commit"]["message"]) for c, p in zip(commits, touched, strict=True)
+        ]
+
+    # -- files at named revisions (the configuration on the default branch)
+
+    async def read_files(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], bytes | None]:
+        """Files at revisions (a sha, a branch, a tag) in one GraphQL query: {(ref, path): bytes or None}."""
+        wanted = list(dict.fromkeys(pairs))
+        by_sha = [(self.snapshot(ref), path) for ref, path in wanted if SHA.match(ref)]
+        await self.fetch_blobs(
+            [(s, p) for s, p in by_sha if p in s.unread([p])],
+            named=[
+                (ref, path) for ref, path in wanted if not SHA.match(ref) and (ref, path) not in self._named
+            ],
+        )
+        result: dict[tuple[str, str], bytes | None] = {}
+        for ref, path in wanted:
+            if SHA.match(ref):
+                result[(ref, path)] = await self.snapshot(ref).read(path)
+            else:
+                data = self._named.get((ref, path))
+                if data is None and (ref, path) in self._named_raw:
+                    data = await blobs.read_raw(self.api, self.path, ref, path)
+                    self._named[(ref, path)] = data
+                    self._named_raw.discard((ref, path))
+                result[(ref, path)] = data
+        return result
+
+    # -- batches of files
+
+    def companions(self, head: str, paths: list[str]) -> list[tuple[CommitFiles, str]]:
+        """The merge-base versions of those of `paths` a known change modified (for base reads)."""
+        found: list[tuple[CommitFiles, str]] = []
+        for rel in self._relations.values():
+            if rel.head != head or rel.merge_base == EMPTY_TREE:
+                continue
+            base = self.snapshot(rel.merge_base)
+            for path in paths:
+                changed = rel.changed.get(path)
+                if changed is None or changed.status == "added":
+                    continue
+                old = changed.previous_path or path
+                if base.unread([old]):
+                    found.append((base, old))
+        return found
+
+    def unchanged_at_head(self, commit: str, path: str) -> CommitFiles | None:
+        """The head's files when `path` is known to be the same at `commit` (a merge base) and there."""
+        rel = self._relations.get(commit)
+        if rel is None or rel.head == commit or path in rel.touched:
+            return None
+        return self.snapshot(rel.head)
+
+    async def fetch_blobs(
+        self, pairs: list[tuple[CommitFiles, str]], named: list[tuple[str, str]] | None = None
+    ) -> None:
+        """Files of snapshots, and files at named revisions, through GraphQL (`graphql_chunk` a query)."""
+        items: list[tuple[CommitFiles | None, str, str]] = [(s, s.commit, p) for s, p in pairs]
+        items.extend((None, ref, path) for ref, path in named or [])
+        if not items:
+            return
+        found = await blobs.query_blobs(
+            self.api, self.owner, self.repo, [f"{rev}:{path}" for _, rev, path in items], self.graphql_chunk
+        )
+        for (snap, rev, path), blob in zip(items, found, strict=True):
+            data, exact = blobs.blob_bytes(blob)
+            if snap is None:
+                self._named[(rev, path)] = data
+                if not exact:
+                    self._named_raw.add((rev, path))
+            elif blob is None or "oid" not in blob:
+                snap.store(path, None)
+            elif exact:
+                snap.store(path, data, blob["oid"])
+            elif blob.get("byteSize", 0) > self.max_file_bytes:
+                log.info("%s: %s is %d bytes, over the read limit; skipped", snap, path, blob["byteSize"])
+                snap.store(path, None)
+            else:
+                snap.read_raw_later(path)
+
+    async def fetch_tarball(self, snap: CommitFiles, paths: list[str]) -> None:
+        """The commit's tarball, the wanted regular files kept."""
+        wanted = set(paths)
+        files, skipped = await blobs.tarball_files(
+            self.api, self.path, snap.commit, wanted, self.max_file_bytes
+        )
+        entries = snap.known_entries or {}
+        for path in wanted:
+            if path in skipped:
+                log.info("%s: %s is over the read limit; skipped", snap, path)
+            entry = entries.get(path)
+            snap.store(path, files.get(path), entry.sha if entry else None)
+
+    # -- the change
+
+    async def change(self, base: str, head: str) -> Change:
+        """The change `base...head` (from their merge base), with added lines numbered at head."""
+        if base == EMPTY_TREE:
+            return await self._change_from_nothing(head)
+        found = await self._compare(base, head)
+        if found is None:
+            raise compare.not_found(f"{self.full_name}: GitHub cannot compare {base}...{head}")
+        if found.files_complete:
+            files = await self._files_from_compare(found)
+        else:
+            log.info(
+                "%s: %s...%s lists %d files (GitHub's cap); diffing the trees",
+                self.full_name,
+                base[:12],
+                head[:12],
+                len(found.files),
+            )
+            files = await self._files_from_trees(found.merge_base, found.head)
+        self._remember(found.merge_base, found.head, files)
+        return Change(base=found.base, head=found.head, files=files, merge_base=found.merge_base)
+
+    def _remember(self, merge_base: str, head: str, files: list[ChangedFile]) -> None:
+        rel = _Relation(merge_base, head)
+        for f in files:
+            rel.changed[f.path] = f
+            rel.touched.add(f.path)
+            if f.previous_path:
+                rel.touched.add(f.previous_path)
+        self._relations[merge_base] = rel
+
+    async def _files_from_compare(self, found: Compare) -> list[ChangedFile]:
+        head = self.snapshot(found.head)
+        base = self.snapshot(found.merge_base)
+        patchless = [f for f in found.files if "patch" not in f and compare.may_have_lines(f)]
+        text: dict[str, tuple[bool, Lines]] = {}
+        if patchless:
+            text = await self._inspect(head, base, patchless)
+        files: list[ChangedFile] = []
+        for f in found.files:
+            status = STATUS.get(f["status"], "modified")
+            previous = f.get("previous_filename") if status in ("renamed", "copied") else None
+            similarity = 100 if status in ("renamed", "copied") and not int(f.get("changes") or 0) else None
+            if "patch" in f:
+                binary, lines = False, added_lines.from_patch(f["patch"])
+            else:
+                binary, lines = text.get(f["filename"], (False, []))
+            files.append(
+                ChangedFile(
+                    path=f["filename"],
+                    status=status,
+                    previous_path=previous,
+                    similarity=similarity,
+                    binary=binary,
+                    added_lines=tuple(lines),
+                )
+            )
+        return files
+
+    async def _inspect(
+        self, head: CommitFiles, base: CommitFiles, files: list[dict[str, object]]
+    ) -> dict[str, tuple[bool, Lines]]:
+        """Binary or too large, else added lines, for files GitHub sent without a patch."""
+        entries = await head.entries()
+
+        def name(f: dict[str, object]) -> str:
+            return str(f["filename"])
+
+        def before(f: dict[str, object]) -> str:
+            return str(f.get("previous_filename") or f["filename"])
+
+        small = [f for f in files if entries.get(name(f)) and entries[name(f)].size <= self.max_file_bytes]
+        pairs: list[tuple[CommitFiles, str]] = [(head, name(f)) for f in small]
+        pairs += [(base, before(f)) for f in small if f["status"] not in ("added",)]
+        await self.fetch_blobs([(s, p) for s, p in pairs if s.unread([p])])
+        found: dict[str, tuple[bool, Lines]] = {}
+        for f in files:
+            path = name(f)
+            if f not in small:
+                log.info(
+                    "%s: %s has no patch and is over the read limit; treated as binary", self.full_name, path
+                )
+                found[path] = (True, [])
+                continue
+            new = await head.read(path)
+            if new is None or is_binary(new):
+                found[path] = (True, [])
+                continue
+            old = None if f["status"] == "added" else await base.read(before(f))
+            found[path] = (False, added_lines.between(old, new))
+        return found
+
+    async def _files_from_trees(self, merge_base: str, head_sha: str) -> list[ChangedFile]:
+        head = self.snapshot(head_sha)
+        base = self.snapshot(merge_base)
+        new, old = await asyncio.gather(head.entries(), base.entries())
+        new_files = {p: e for p, e in new.items() if e.regular or e.mode == "120000"}
+        old_files = {p: e for p, e in old.items() if e.regular or e.mode == "120000"}
+        added = [p for p in new_files if p not in old_files]
+        removed = [p for p in old_files if p not in new_files]
+        modified = [
+            p
+            for p in new_files
+            if p in old_files
+            and (new_files[p].sha != old_files[p].sha or new_files[p].mode != old_files[p].mode)
+        ]
+        gone_by_sha: dict[str, list[str]] = {}
+        for p in removed:
+            gone_by_sha.setdefault(old_files[p].sha, []).append(p)
+        renamed: dict[str, str] = {}
+        for p in added:
+            candidates = gone_by_sha.get(new_files[p].sha)
+            if candidates and new_files[p].size > 0:
+                renamed[p] = candidates.pop(0)
+        renamed_from = set(renamed.values())
+        await asyncio.gather(
+            head.prefetch([p for p in [*added, *modified] if p not in renamed]),
+            base.prefetch(modified),
+        )
+        files: list[ChangedFile] = []
+        for p in sorted({*added, *modified, *(r for r in removed if r not in renamed_from)}):
+            if p in renamed:
+                files.append(ChangedFile(p, "renamed", previous_path=renamed[p], similarity=100))
+                continue
+            if p in old_files and p not in new_files:
+                files.append(ChangedFile(p, "removed"))
+                continue
+            status: Status = "added" if p not in old_files else "modified"
+            data = await head.read(p)
+            if data is None or is_binary(data):
+                files.append(ChangedFile(p, status, binary=True))
+                continue
+            previous = None if status == "added" else await base.read(p)
+            files.append(ChangedFile(p, status, added_lines=tuple(added_lines.between(previous, data))))
+        return files
+
+    async def _change_from_nothing(self, head: str) -> Change:
+        snap = self.snapshot(await self.commit_of(head))
+        entries = await snap.entries()
+        paths = sorted(p for p, e in entries.items() if e.regular)
+        await snap.prefetch(paths)
+        files = []
+        for p in paths:
+            data = await snap.read(p)
+            if data is None or is_binary(data):
+                files.append(ChangedFile(p, "added", binary=True))
+            else:
+                files.append(ChangedFile(p, "added", added_lines=tuple(added_lines.between(None, data))))
+        return Change(base=EMPTY_TREE, head=snap.commit, files=files, merge_base=EMPTY_TREE)
