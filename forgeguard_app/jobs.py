@@ -35,14 +35,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
-from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.errors import RetryRequested
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
 
 from forgeguard_app.context import JobContext
+from forgeguard_app.db import Executor
 from forgeguard_app.logs import job_id_var
+from forgeguard_app.queue_driver import PoolDriver
 
 if TYPE_CHECKING:
     from forgeguard_app.db import Database
@@ -154,43 +155,22 @@ class DatabaseOutage:
             log.info("%s: the database is reachable again; carrying on", self.who)
 
 
-class _ListenerDriver(AsyncpgPoolDriver):
-    """pgqueuer's pool driver, told when its listening connection dies, and giving that slot back.
-
-    Without this a restarted database leaves the queue manager LISTENing on a
-    dead connection (no more notifications), and the driver's exit fails on
-    resetting it, keeping its pool slot for good.
-    """
-
-    def __init__(self, pool: asyncpg.Pool, on_lost: Callable[[], None]) -> None:
-        super().__init__(pool)
-        self._on_lost = on_lost
-        self._watched: asyncpg.pool.PoolConnectionProxy | None = None
-
-    async def add_listener(self, channel: str, callback: Callable[[str | bytes | bytearray], None]) -> None:
-        await super().add_listener(channel, callback)
-        conn = self._listener_connection
-        if conn is not None and conn is not self._watched:
-            self._watched = conn
-            conn.add_termination_listener(lambda _conn: self._on_lost())
-
-    async def __aexit__(self, *exc: object) -> None:
-        try:
-            await super().__aexit__(*exc)
-        except Exception as error:
-            if not database_unavailable(error):
-                raise
-            conn, self._listener_connection = self._listener_connection, None
-            if conn is not None:
-                await self._pool.release(conn)
-
-
 async def _order_lock(conn: asyncpg.Connection, order_key: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", order_key)
 
 
+def queue_job_sql(*, kind: str, payload: str, order_key: str) -> str:
+    """The SQL that queues a job, its values given as SQL expressions: `INSERT INTO jobs ... SELECT ...`.
+
+    `enqueue` runs it with parameters; the webhook runs it inside the statement
+    that stores the delivery (`... FROM delivery WHERE ...` appended).
+    """
+    columns = "INSERT INTO jobs (kind, payload, order_key, status)"
+    return f"{columns} SELECT {kind}, {payload}, {order_key}, 'queued'"
+
+
 async def enqueue(
-    conn: asyncpg.Connection, kind: str, payload: Mapping[str, Any], *, order_key: str | None = None
+    conn: Executor, kind: str, payload: Mapping[str, Any], *, order_key: str | None = None
 ) -> int:
     """Queue a job on `conn`, inside its open transaction when there is one; returns the job id.
 
@@ -204,8 +184,7 @@ async def enqueue(
     `dispatch_pending(pool)` does it at once.
     """
     job_id = await conn.fetchval(
-        "INSERT INTO jobs (kind, payload, order_key, status) VALUES ($1, $2::text::jsonb, $3, 'queued')"
-        " RETURNING id",
+        queue_job_sql(kind="$1", payload="$2::text::jsonb", order_key="$3") + " RETURNING id",
         kind,
         json.dumps(payload),
         order_key,
@@ -213,7 +192,7 @@ async def enqueue(
     return int(job_id)
 
 
-async def waiting_count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+async def waiting_count(conn: Executor) -> int:
     """Jobs not yet running: blocked behind their order key, queued, or waiting to retry."""
     return int(
         await conn.fetchval(
@@ -347,7 +326,7 @@ async def finish(pool: asyncpg.Pool, job: StartedJob, status: str, error: str | 
             await release_next(conn, job.order_key)
 
 
-async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
+async def release_next(conn: Executor, order_key: str) -> int | None:
     """Hand the oldest unfinished job of `order_key` back to the queue if it is parked; its id."""
     row = await conn.fetchrow(
         """
@@ -487,7 +466,8 @@ class Worker:
                 await pump
 
     async def _run_queue_manager(self, on_listener_lost: Callable[[], None]) -> None:
-        qm = QueueManager(Queries(_ListenerDriver(self.db.pool, on_listener_lost)))
+        driver = PoolDriver(self.db.pool, on_lost=on_listener_lost, forgive=database_unavailable)
+        qm = QueueManager(Queries(driver))
         for kind in sorted(self.registry):
             qm.entrypoint(kind, accepts_context=False, on_failure="hold")(self._entrypoint)
         self._qm = qm

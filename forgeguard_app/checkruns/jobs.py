@@ -84,7 +84,9 @@ async def resolve_request(
     return request
 
 
-async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | None = None) -> int | None:
+async def enqueue_request(
+    conn: Executor, request: AuditRequest, check_run_id: int | None = None
+) -> int | None:
     """Store the audit and queue its job in the caller's transaction; None when it is a duplicate."""
     request = await resolve_request(conn, request, check_run_id)
     audit_id = await store.create_audit(conn, request)
@@ -95,7 +97,7 @@ async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | 
 
 
 async def enqueue_audit(
-    conn: Any,
+    conn: Executor,
     *,
     installation_id: int,
     owner: str,
