@@ -15,7 +15,9 @@ import json
 import os
 import sqlite3
 import subprocess
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -63,6 +65,35 @@ class MemoryCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class BoundedCache:
+    """A bounded, thread-safe cache in memory, least recently used entries dropped first.
+
+    For a long-running process whose audits share what they learnt (the app's worker).
+    """
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, blob_id: str) -> object | None:
+        with self._lock:
+            value = self._items.get((kind, blob_id))
+            if value is not None:
+                self._items.move_to_end((kind, blob_id))
+            return value
+
+    def put(self, kind: str, blob_id: str, value: object) -> None:
+        with self._lock:
+            self._items[(kind, blob_id)] = value
+            self._items.move_to_end((kind, blob_id))
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class DiskCache:

@@ -40,7 +40,7 @@ from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
 
-from forgeguard_app.context import JobContext
+from forgeguard_app.context import JobContext, WorkerState
 from forgeguard_app.db import Executor
 from forgeguard_app.logs import job_id_var
 from forgeguard_app.queue_driver import PoolDriver
@@ -404,6 +404,8 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     registry: Mapping[str, JobSpec] = field(default_factory=lambda: REGISTRY)
     reconnect_max_delay: timedelta = RECONNECT_MAX_DELAY
+    state: WorkerState = field(default_factory=WorkerState)
+    """Kept from job to job (caches): every job's context carries it."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -573,6 +575,7 @@ class Worker:
             job_id=job_id,
             attempt=job.attempt,
             max_attempts=spec.max_attempts,
+            worker=self.state,
         )
         try:
             await spec.func(ctx, job.payload)

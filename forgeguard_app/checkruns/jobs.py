@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import gidgethub
 
 from checks.config import CHECK_CODES, AuditConfig
+from checks.context import AnalysisCache
 from checks.engine import run_audit
 from checks.model import AuditReport
 from checks.source import EMPTY_TREE, Change, Source
@@ -156,9 +157,11 @@ def failure_reason(exc: BaseException) -> str:
     return f"ForgeGuard hit an internal error ({type(exc).__name__})."
 
 
-def audit_change(source: Source, change: Change, config: AuditConfig) -> AuditReport:
+def audit_change(
+    source: Source, change: Change, config: AuditConfig, cache: AnalysisCache | None
+) -> AuditReport:
     """The engine on a fetched change (run in a worker thread: the source's reads block)."""
-    return run_audit(source, change, config, full=False, cache=fetch.ANALYSIS_CACHE)
+    return run_audit(source, change, config, full=False, cache=cache)
 
 
 def _github_source(api: InstallationAPI, owner: str, repo: str) -> GitHubSource:
@@ -185,6 +188,8 @@ class AuditRun:
     api: InstallationAPI
     settings: Settings
     row: store.AuditRow
+    cache: AnalysisCache | None = None
+    """Per-file analyses kept across audits (the worker's); None: this audit's own only."""
 
     @property
     def url(self) -> str:
@@ -272,7 +277,7 @@ class AuditRun:
     ) -> AuditReport:
         """The engine, in a worker thread, on the change once it is fetched."""
         change: Change = (await fetched)[0]
-        return await asyncio.to_thread(audit_change, source, change, config)
+        return await asyncio.to_thread(audit_change, source, change, config, self.cache)
 
     async def run(self) -> None:
         calls_before = self.api.calls
@@ -374,9 +379,6 @@ class AuditRun:
         )
 
 
-_last_sweep = 0.0
-
-
 @handler(
     AUDIT_JOB, max_attempts=MAX_ATTEMPTS, retry_delay=timedelta(seconds=2), max_delay=timedelta(seconds=60)
 )
@@ -392,7 +394,7 @@ async def audit_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     attempt: AuditRun | None = None
     try:
         api = await ctx.github.installation_api(row.installation_id)
-        attempt = AuditRun(ctx.db, api, ctx.settings, row)
+        attempt = AuditRun(ctx.db, api, ctx.settings, row, ctx.worker.analysis_cache)
         await attempt.run()
     except Exception as exc:
         reason = failure_reason(exc)
@@ -425,12 +427,12 @@ async def complete_stuck_audits(
 
 
 async def _maybe_sweep(ctx: JobContext) -> None:
-    """At most once a minute per process, the job itself runs the watchdog."""
-    global _last_sweep
+    """At most once a minute per worker, the job itself runs the watchdog."""
     now = time.monotonic()
-    if ctx.github is None or now - _last_sweep < SWEEP_EVERY:
+    last = ctx.worker.last_sweep
+    if ctx.github is None or (last is not None and now - last < SWEEP_EVERY):
         return
-    _last_sweep = now
+    ctx.worker.last_sweep = now
     try:
         await complete_stuck_audits(ctx.db, ctx.github, ctx.settings)
     except Exception:
