@@ -164,8 +164,6 @@ class GitHubRepository:
         self._compares: dict[tuple[str, str], Compare | None] = {}
         self._resolved: dict[str, str | None] = {}
         self._relations: dict[str, _Relation] = {}
-        self._named: dict[tuple[str, str], bytes | None] = {}
-        self._named_raw: set[tuple[str, str]] = set()
 
     def __repr__(self) -> str:
         return f"GitHubRepository({self.full_name})"
@@ -263,31 +261,6 @@ class GitHubRepository:
             CommitInfo(c["sha"], p, c["commit"]["message"]) for c, p in zip(commits, touched, strict=True)
         ]
 
-    # -- files at named revisions (the configuration on the default branch)
-
-    async def read_files(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], bytes | None]:
-        """Files at revisions (a sha, a branch, a tag) in one GraphQL query: {(ref, path): bytes or None}."""
-        wanted = list(dict.fromkeys(pairs))
-        by_sha = [(self.snapshot(ref), path) for ref, path in wanted if SHA.match(ref)]
-        await self.fetch_blobs(
-            [(s, p) for s, p in by_sha if p in s.unread([p])],
-            named=[
-                (ref, path) for ref, path in wanted if not SHA.match(ref) and (ref, path) not in self._named
-            ],
-        )
-        result: dict[tuple[str, str], bytes | None] = {}
-        for ref, path in wanted:
-            if SHA.match(ref):
-                result[(ref, path)] = await self.snapshot(ref).read(path)
-            else:
-                data = self._named.get((ref, path))
-                if data is None and (ref, path) in self._named_raw:
-                    data = await blobs.read_raw(self.api, self.path, ref, path)
-                    self._named[(ref, path)] = data
-                    self._named_raw.discard((ref, path))
-                result[(ref, path)] = data
-        return result
-
     # -- batches of files
 
     def companions(self, head: str, paths: list[str]) -> list[tuple[CommitFiles, str]]:
@@ -313,24 +286,16 @@ class GitHubRepository:
             return None
         return self.snapshot(rel.head)
 
-    async def fetch_blobs(
-        self, pairs: list[tuple[CommitFiles, str]], named: list[tuple[str, str]] | None = None
-    ) -> None:
-        """Files of snapshots, and files at named revisions, through GraphQL (`graphql_chunk` a query)."""
-        items: list[tuple[CommitFiles | None, str, str]] = [(s, s.commit, p) for s, p in pairs]
-        items.extend((None, ref, path) for ref, path in named or [])
-        if not items:
+    async def fetch_blobs(self, pairs: list[tuple[CommitFiles, str]]) -> None:
+        """Files of snapshots through GraphQL, `graphql_chunk` a query."""
+        if not pairs:
             return
         found = await blobs.query_blobs(
-            self.api, self.owner, self.repo, [f"{rev}:{path}" for _, rev, path in items], self.graphql_chunk
+            self.api, self.owner, self.repo, [f"{s.commit}:{path}" for s, path in pairs], self.graphql_chunk
         )
-        for (snap, rev, path), blob in zip(items, found, strict=True):
+        for (snap, path), blob in zip(pairs, found, strict=True):
             data, exact = blobs.blob_bytes(blob)
-            if snap is None:
-                self._named[(rev, path)] = data
-                if not exact:
-                    self._named_raw.add((rev, path))
-            elif blob is None or "oid" not in blob:
+            if blob is None or "oid" not in blob:
                 snap.store(path, None)
             elif exact:
                 snap.store(path, data, blob["oid"])

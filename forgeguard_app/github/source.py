@@ -19,7 +19,7 @@ Request budget of one push audit (≤ 20 changed files, any repository size)::
                                  per file, plus the merge-base version of each changed file
                                  prefetched (so base reads are free too)
     base reads                0  an unchanged path at the merge base is the head's file
-    configuration             1  (the caller's: contents or `GitHubRepository.read_files`, one GraphQL query)
+    configuration             1  (the caller's: the contents API on the default branch)
     check run create, update  2
                               -
                               6  (≤ 8 promised; A6 adds 1 resolve + 1 compare + 1 per commit

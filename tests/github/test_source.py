@@ -250,22 +250,6 @@ async def test_base_reads_after_a_change_need_no_requests(
     assert api.calls == calls
 
 
-async def test_configuration_on_the_default_branch_and_head_files_share_one_query(
-    source: GitHubSource, repo: FakeRepo, api: InstallationAPI
-) -> None:
-    repo.commit({".github/forgeguard.yml": "governance_dir: Forge\n"})
-    head = repo.commit({"feature.py": "x = 1\n"}, branch="feature")
-    found = await source.repository.read_files(
-        [("main", ".github/forgeguard.yml"), (head, "feature.py"), ("main", "nope")]
-    )
-    assert found == {
-        ("main", ".github/forgeguard.yml"): b"governance_dir: Forge\n",
-        (head, "feature.py"): b"x = 1\n",
-        ("main", "nope"): None,
-    }
-    assert api.operations() == {"graphql": 1}
-
-
 # -- history
 
 
