@@ -35,6 +35,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
+from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.errors import RetryRequested
 from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
@@ -43,7 +44,6 @@ from pgqueuer.queries import Queries
 from forgeguard_app.context import JobContext, WorkerState
 from forgeguard_app.db import Executor
 from forgeguard_app.logs import job_id_var
-from forgeguard_app.queue_driver import PoolDriver
 
 if TYPE_CHECKING:
     from forgeguard_app.db import Database
@@ -153,6 +153,41 @@ class DatabaseOutage:
         if self.down:
             self.down = False
             log.info("%s: the database is reachable again; carrying on", self.who)
+
+
+class _ListenerDriver(AsyncpgPoolDriver):
+    """pgqueuer's pool driver, told when its listening connection dies, and giving that slot back.
+
+    It reads and sets `AsyncpgPoolDriver._listener_connection` and `._pool`
+    (private): pyproject pins pgqueuer's minor version and
+    `tests/app/test_pgqueuer_seam.py` fails loudly if they change.
+
+    Without this a restarted database leaves the queue manager LISTENing on a
+    dead connection (no more notifications), and the driver's exit fails on
+    resetting it, keeping its pool slot for good.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, on_lost: Callable[[], None]) -> None:
+        super().__init__(pool)
+        self._on_lost = on_lost
+        self._watched: asyncpg.pool.PoolConnectionProxy | None = None
+
+    async def add_listener(self, channel: str, callback: Callable[[str | bytes | bytearray], None]) -> None:
+        await super().add_listener(channel, callback)
+        conn = self._listener_connection
+        if conn is not None and conn is not self._watched:
+            self._watched = conn
+            conn.add_termination_listener(lambda _conn: self._on_lost())
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await super().__aexit__(*exc)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            conn, self._listener_connection = self._listener_connection, None
+            if conn is not None:
+                await self._pool.release(conn)
 
 
 async def _order_lock(conn: asyncpg.Connection, order_key: str) -> None:
@@ -468,8 +503,7 @@ class Worker:
                 await pump
 
     async def _run_queue_manager(self, on_listener_lost: Callable[[], None]) -> None:
-        driver = PoolDriver(self.db.pool, on_lost=on_listener_lost, forgive=database_unavailable)
-        qm = QueueManager(Queries(driver))
+        qm = QueueManager(Queries(_ListenerDriver(self.db.pool, on_listener_lost)))
         for kind in sorted(self.registry):
             qm.entrypoint(kind, accepts_context=False, on_failure="hold")(self._entrypoint)
         self._qm = qm
