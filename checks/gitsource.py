@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import subprocess
 import threading
 import weakref
@@ -18,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from checks.added_lines import hunk_start
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
 
 _GIT_CONFIG = (
@@ -44,7 +44,6 @@ _STATUS: dict[str, Status] = {
     "U": "modified",
     "X": "modified",
 }
-_HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
 _REGULAR_MODES = ("100644", "100755", "100664")
 
 
@@ -498,10 +497,10 @@ def _parse_patch(stream: IO[bytes]) -> list[tuple[bool, list[tuple[int, str]]]]:
         elif in_hunks and first in (b"-", b"\\"):
             continue
         elif first == b"@" and line.startswith(b"@@"):
-            match = _HUNK.match(line)
-            if match:
+            start = hunk_start(line.decode("utf-8", "replace"))
+            if start is not None:
                 in_hunks = True
-                number = int(match.group(1))
+                number = start
         elif line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
             if started:
                 sections.append((binary, added))

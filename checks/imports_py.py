@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from checks import cache as analysis_cache
 from checks import pool
 from checks.context import AnalysisCache, decode
 from checks.source import Snapshot
@@ -193,14 +194,7 @@ def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dic
 
 def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None) -> list[str]:
     """The paths whose imports are not in the cache yet (the files a check still has to read)."""
-    if cache is None:
-        return list(paths)
-    out: list[str] = []
-    for path in paths:
-        blob = snapshot.blob_id(path)
-        if blob is None or PyImports.from_data(cache.get(CACHE_KIND, blob)) is None:
-            out.append(path)
-    return out
+    return analysis_cache.uncached(snapshot, paths, cache, lambda _path: CACHE_KIND, PyImports.from_data)
 
 
 def imports_for(

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
-from forgeguard_app.jobs import database_unavailable, describe_error
+from forgeguard_app.jobs import database_unavailable, describe_error, queue_job_sql
 from forgeguard_app.logs import delivery_id_var
 from forgeguard_app.redeliver import Missed
 from forgeguard_app.web.state import state_of
@@ -309,12 +309,12 @@ async def store(pool: asyncpg.Pool, delivery: Delivery, body: bytes) -> str:
 
     One statement, so one transaction and one round trip: whether the repository
     is covered by the installation (`forgeguard_repository_covered`, migration
-    007), the delivery, and its `delivery` job (a `jobs` row, as `jobs.enqueue`
-    writes it; a worker hands it to pgqueuer).
+    007), the delivery, and its `delivery` job (a `jobs` row, by `jobs.enqueue`'s
+    own SQL; a worker hands it to pgqueuer).
     """
     needs = needs_work(delivery)
     status = await pool.fetchval(
-        """
+        f"""
         WITH delivery AS (
             INSERT INTO deliveries (id, event, action, installation_id, repository_id,
                                     repository_full_name, payload, status)
@@ -326,13 +326,12 @@ async def store(pool: asyncpg.Pool, delivery: Delivery, body: bytes) -> str:
             ON CONFLICT (id) DO NOTHING
             RETURNING id, status
         ), job AS (
-            INSERT INTO jobs (kind, payload, order_key, status)
-            SELECT $10, jsonb_build_object('delivery_id', id), $11, 'queued'
+            {queue_job_sql(kind="$10", payload="jsonb_build_object('delivery_id', id)", order_key="$11")}
             FROM delivery WHERE status = 'queued'
             RETURNING id
         )
         SELECT status FROM delivery
-        """,
+        """,  # noqa: S608 (only the constant job SQL is interpolated; values are parameters)
         delivery.id,
         delivery.event,
         delivery.action,

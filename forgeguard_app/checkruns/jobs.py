@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import gidgethub
 
 from checks.config import CHECK_CODES, AuditConfig
+from checks.context import AnalysisCache
 from checks.engine import run_audit
 from checks.model import AuditReport
 from checks.source import EMPTY_TREE, Change, Source
@@ -88,7 +89,9 @@ async def resolve_request(
     return request
 
 
-async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | None = None) -> int | None:
+async def enqueue_request(
+    conn: Executor, request: AuditRequest, check_run_id: int | None = None
+) -> int | None:
     """Store the audit and queue its job in the caller's transaction; None when it is a duplicate."""
     request = await resolve_request(conn, request, check_run_id)
     audit_id = await store.create_audit(conn, request)
@@ -99,7 +102,7 @@ async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | 
 
 
 async def enqueue_audit(
-    conn: Any,
+    conn: Executor,
     *,
     installation_id: int,
     owner: str,
@@ -158,15 +161,18 @@ def failure_reason(exc: BaseException) -> str:
     return f"ForgeGuard hit an internal error ({type(exc).__name__})."
 
 
-def audit_change(source: Source, change: Change, config: AuditConfig) -> AuditReport:
+def audit_change(
+    source: Source, change: Change, config: AuditConfig, cache: AnalysisCache | None
+) -> AuditReport:
     """The engine on a fetched change (run in a worker thread: the source's reads block)."""
-    return run_audit(source, change, config, full=False, cache=fetch.ANALYSIS_CACHE)
+    return run_audit(source, change, config, full=False, cache=cache)
 
 
 def _github_source(api: InstallationAPI, owner: str, repo: str) -> GitHubSource:
+    from forgeguard_app.github.repository import GitHubRepository
     from forgeguard_app.github.source import GitHubSource
 
-    return GitHubSource(api, owner, repo, asyncio.get_running_loop())
+    return GitHubSource(GitHubRepository(api, owner, repo), asyncio.get_running_loop())
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
@@ -186,6 +192,8 @@ class AuditRun:
     api: InstallationAPI
     settings: Settings
     row: store.AuditRow
+    cache: AnalysisCache | None = None
+    """Per-file analyses kept across audits (the worker's); None: this audit's own only."""
 
     @property
     def url(self) -> str:
@@ -299,7 +307,7 @@ class AuditRun:
     ) -> AuditReport:
         """The engine, in a worker thread, on the change once it is fetched."""
         change: Change = (await fetched)[0]
-        return await asyncio.to_thread(audit_change, source, change, config)
+        return await asyncio.to_thread(audit_change, source, change, config, self.cache)
 
     async def run(self) -> None:
         calls_before = self.api.calls
@@ -319,9 +327,9 @@ class AuditRun:
         source = _github_source(self.api, self.row.owner, self.row.repo)
         # The change and the head's tree are fetched while the configuration is read and the
         # check runs are created; the engine runs as soon as the change is here.
-        fetches: list[Awaitable[Any]] = [source.achange(base, self.row.head_sha)]
+        fetches: list[Awaitable[Any]] = [source.repository.change(base, self.row.head_sha)]
         if base != EMPTY_TREE and fetch.is_sha(self.row.head_sha):
-            fetches.append(source.snapshot(self.row.head_sha).aentries())
+            fetches.append(source.repository.snapshot(self.row.head_sha).entries())
         fetched = asyncio.ensure_future(gather_all(*fetches))
         audit: asyncio.Future[AuditReport] | None = None
         try:
@@ -401,9 +409,6 @@ class AuditRun:
         )
 
 
-_last_sweep = 0.0
-
-
 @handler(
     AUDIT_JOB, max_attempts=MAX_ATTEMPTS, retry_delay=timedelta(seconds=2), max_delay=timedelta(seconds=60)
 )
@@ -419,7 +424,7 @@ async def audit_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     attempt: AuditRun | None = None
     try:
         api = await ctx.github.installation_api(row.installation_id)
-        attempt = AuditRun(ctx.db, api, ctx.settings, row)
+        attempt = AuditRun(ctx.db, api, ctx.settings, row, ctx.worker.analysis_cache)
         await attempt.run()
     except Exception as exc:
         reason = failure_reason(exc)
@@ -563,12 +568,12 @@ async def sweep(db: Database, github: GitHubApp, settings: Settings) -> None:
 
 
 async def _maybe_sweep(ctx: JobContext) -> None:
-    """At most once a minute per process, the job itself runs the watchdog."""
-    global _last_sweep
+    """At most once a minute per worker, the job itself runs the watchdog."""
     now = time.monotonic()
-    if ctx.github is None or now - _last_sweep < SWEEP_EVERY:
+    last = ctx.worker.last_sweep
+    if ctx.github is None or (last is not None and now - last < SWEEP_EVERY):
         return
-    _last_sweep = now
+    ctx.worker.last_sweep = now
     try:
         await sweep(ctx.db, ctx.github, ctx.settings)
     except Exception:

@@ -442,10 +442,3 @@ class GitHubApp:
             etags=etags,
             stats=self.calls,
         )
-
-    async def repo_installation_id(self, owner: str, repo: str) -> int:
-        """The id of the installation on `owner/repo` (GET /repos/{owner}/{repo}/installation)."""
-        data = await (await self.app_api()).getitem(
-            "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
-        )
-        return int(data["id"])

@@ -20,7 +20,7 @@ import yaml
 
 from checks.config import AuditConfig
 from checks.engine import run_audit
-from checks.memory import MemorySource
+from checks.memory_source import MemorySource
 from checks.model import AuditReport
 from forgeguard_app.intake.contracts_paths import CONTRACT_PATHS, CONTRACTS_DIR
 from forgeguard_app.intake.phases import phases_problems

@@ -8,11 +8,11 @@ removed paths, and the added lines with their line numbers at head.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
-from checks.context import decode
+from checks import added_lines
+from checks.files import is_binary
 from checks.source import EMPTY_TREE, Change, ChangedFile, CommitInfo, Snapshot, Status
 
 Files = Mapping[str, str | bytes]
@@ -28,11 +28,6 @@ def _bytes(content: str | bytes) -> bytes:
 def blob_id(data: bytes) -> str:
     """git's blob id of `data` (the same as `git hash-object`)."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
-
-
-def is_binary(data: bytes) -> bool:
-    """git's own test: a NUL byte in the first 8,000 bytes."""
-    return b"\0" in data[:8000]
 
 
 class MemorySnapshot:
@@ -70,19 +65,6 @@ class MemorySnapshot:
         self.prefetched.extend(paths)
 
 
-def _added_lines(old: bytes | None, new: bytes) -> list[tuple[int, str]]:
-    new_lines = decode(new).splitlines()
-    if old is None:
-        return list(enumerate(new_lines, start=1))
-    old_lines = decode(old).splitlines()
-    out: list[tuple[int, str]] = []
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("replace", "insert"):
-            out.extend((j + 1, new_lines[j]) for j in range(j1, j2))
-    return out
-
-
 def diff(base: Files, head: Files) -> list[ChangedFile]:
     """The changed files between two file maps, sorted by path."""
     b = {p: _bytes(c) for p, c in base.items()}
@@ -97,7 +79,7 @@ def diff(base: Files, head: Files) -> list[ChangedFile]:
             continue
         status: Status = "added" if old is None else "modified"
         binary = is_binary(new)
-        lines = [] if binary else _added_lines(old, new)
+        lines = [] if binary else added_lines.between(old, new)
         files.append(ChangedFile(path, status, binary=binary, added_lines=lines))
     return files
 

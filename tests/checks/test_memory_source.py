@@ -2,7 +2,7 @@
 
 import subprocess
 
-from checks.memory import MemorySource, blob_id, diff
+from checks.memory_source import MemorySource, blob_id, diff
 from checks.source import EMPTY_TREE
 
 
@@ -21,9 +21,10 @@ def test_a_removed_file_is_listed_without_lines() -> None:
     assert (changed.status, list(changed.added_lines)) == ("removed", [])
 
 
-def test_a_file_with_a_nul_byte_is_binary() -> None:
-    [changed] = diff({}, {"logo.png": b"\x89PNG\0\0"})
+def test_a_file_with_a_nul_byte_in_its_first_8000_bytes_is_binary() -> None:
+    [changed, late_nul] = diff({}, {"logo.png": b"\x89PNG\0\0", "text.txt": b"x" * 8000 + b"\0"})
     assert changed.binary and not changed.added_lines
+    assert not late_nul.binary
 
 
 def test_blob_ids_are_the_ones_git_computes() -> None:
