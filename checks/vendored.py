@@ -1,0 +1,31 @@
+"""Vendored code: paths matching GitHub Linguist's `vendor.yml` and `_vendor/`/`vendor/` folders.
+
+A9 and W1 leave vendored files out unless the configuration says
+`audit_vendored: true`: another project's code is not this project's
+dependency or secret problem. The patterns are Linguist's data (MIT, see
+`checks/data/linguist/`), read once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+import yaml
+
+IMPORT_PATH_FOLDERS = ("_vendor", "vendor")
+"""Folders projects put on their import path: the modules directly inside them are first-party."""
+_OWN = r"(?:^|/)_?vendor/"
+
+
+@functools.cache
+def _pattern() -> re.Pattern[str]:
+    text = (resources.files("checks") / "data" / "linguist" / "vendor.yml").read_text(encoding="utf-8")
+    patterns = [p for p in yaml.safe_load(text) or [] if isinstance(p, str)]
+    return re.compile("|".join(f"(?:{p})" for p in [_OWN, *patterns]))
+
+
+def is_vendored(path: str) -> bool:
+    """True when `path` is vendored code by Linguist's patterns or sits in a `_vendor/`/`vendor/` folder."""
+    return _pattern().search(path) is not None
