@@ -365,7 +365,8 @@ def _declared_message(path: str, line: int, module: str, manifest: Manifest, tes
         if scope is not None and not test:
             spelled = manifest.spelling.get(normalize(candidate), candidate)
             only = "for tests" if scope == "test" else "for setup.py (build requirements)"
-            return f"{path}:{line} imports '{module}' but {where} declares '{spelled}' only {only}"
+            verb = "declare" if len(manifest.read) > 1 else "declares"
+            return f"{path}:{line} imports '{module}' but {where} {verb} '{spelled}' only {only}"
     if len(manifest.read) > 1:
         return f"{path}:{line} imports '{module}' but none of {where} declares '{dist}'"
     return f"{path}:{line} imports '{module}' but {where} does not declare '{dist}'"
@@ -418,7 +419,9 @@ def _check_python(
             if manifest is not None and manifest.own_name and normalize(top) == manifest.own_name:
                 continue
             checked += 1
-            if manifest is None or not is_declared(imp.module, manifest, test=test, build=build):
+            # `from google.cloud import secretmanager` may bring in a namespace package's distribution
+            names = imp.candidates()
+            if manifest is None or not any(is_declared(n, manifest, test=test, build=build) for n in names):
                 questioned.append(imp)
         if not questioned:
             continue

@@ -367,6 +367,7 @@ def _from_setup_py(path: str, data: bytes) -> Manifest:
         return manifest
     manifest.own_name = normalize(found.name) if found.name else None
     manifest.requires_python = found.python_requires
+    manifest.add("setuptools", "build")  # what runs a setup.py (PEP 518's default build requirement)
     for scope, requirements in found.requirements.items():
         for extra, items in requirements:
             add_requirement_strings(manifest, items, group_scope(extra) if scope == "extra" else scope)
