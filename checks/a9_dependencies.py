@@ -53,6 +53,8 @@ MAX_PARSE_BYTES = 5 * 1024 * 1024
 ALWAYS_LOCAL = frozenset({"tests", "test", "testing", "conftest", "__main__", "_typeshed"})
 """tests-style local folders, the running program, and the type checkers' stub-only module."""
 TEST_FOLDERS = frozenset({"test", "tests"})
+TEST_DATA_FOLDERS = frozenset({"data", "fixtures", "testdata", "test_data"})
+"""Folders of a test tree that hold inputs for the tests (a formatter's sample files), not code."""
 _TEST_FILE = re.compile(r"(?:^|/)tests?/|(?:^|/)test_[^/]*\.pyi?$|_test\.pyi?$|(?:^|/)conftest\.py$")
 SHOW = 5
 _OPTIONAL = {
@@ -247,12 +249,20 @@ def _tsconfig(ctx: AuditContext, path: str) -> str | None:
     return nearest(path, "tsconfig.json", ctx.head.exists) or nearest(path, "jsconfig.json", ctx.head.exists)
 
 
+def is_test_data(path: str) -> bool:
+    """A file under a `data`/`fixtures`/`testdata` folder of a test tree: an input of the tests."""
+    tree = _test_tree(path)
+    if tree is None:
+        return False
+    return any(part in TEST_DATA_FOLDERS for part in path[len(tree) + 1 :].split("/")[:-1])
+
+
 def _audited(ctx: AuditContext) -> tuple[list[str], int]:
-    """The source files A9 reads, and how many vendored ones it left out."""
+    """The source files A9 reads, and how many vendored ones (test data included) it left out."""
     files = selected_paths(ctx, _is_source)
     if ctx.config.audit_vendored:
         return files, 0
-    kept = [f for f in files if not is_vendored(f)]
+    kept = [f for f in files if not is_vendored(f) and not is_test_data(f)]
     return kept, len(files) - len(kept)
 
 
@@ -426,6 +436,13 @@ def _check_python(
         if not questioned:
             continue
         contexts = imports_py.contexts_for(ctx.head, path, ctx.cache)
+        # a module the file imports optionally somewhere is optional wherever the file imports it
+        # (`try: import simplejson … except ImportError` then `if has_simplejson: from simplejson …`)
+        optional_tops = {
+            i.module.split(".")[0]: c.optional
+            for i in result.imports
+            if (c := contexts.get(i.line)) is not None and c.optional and i.module
+        }
         for imp in questioned:
             context = contexts.get(imp.line)
             if context is not None and context.allowed:
@@ -433,8 +450,10 @@ def _check_python(
             first, last = (context.first_line, context.last_line) if context else (imp.line, imp.line)
             level = levels.level(path, first, last)
             suffix = ""
-            if context is not None and context.optional:
-                level, suffix = "notice", _OPTIONAL[context.optional]
+            reason = context.optional if context is not None else None
+            reason = reason or optional_tops.get(imp.module.split(".")[0])
+            if reason:
+                level, suffix = "notice", _OPTIONAL[reason]
             if manifest is None:
                 dist = distributions(imp.module)[0]
                 if level == "failure":
@@ -503,7 +522,7 @@ def _check_js(
 def run(ctx: AuditContext) -> Verdict:
     files, vendored = _audited(ctx)
     vendored_note = (
-        f" {vendored} vendored file(s) not audited"
+        f" {vendored} vendored or test-data file(s) not audited"
         " (`audit_vendored: true` in .github/forgeguard.yml audits them)."
         if vendored
         else ""

@@ -200,7 +200,7 @@ def test_vendored_files_are_not_audited_and_the_detail_says_how_many() -> None:
     }
     verdict = run(head)
     assert verdict.outcome == "pass"
-    assert "2 vendored file(s) not audited" in verdict.detail
+    assert "2 vendored or test-data file(s) not audited" in verdict.detail
 
 
 def test_audit_vendored_true_audits_them() -> None:
@@ -230,3 +230,23 @@ def test_a_file_without_imports_that_does_not_parse_fails() -> None:
     verdict = run({"requirements.txt": "", "x.py": "x = (\n"})
     assert verdict.outcome == "fail"
     assert messages(verdict) == ["syntax error at line 1"]
+
+
+def test_inputs_under_a_test_tree_s_data_or_fixtures_folder_are_not_audited() -> None:
+    head = {
+        "pyproject.toml": '[project]\nname = "fmt"\n',
+        "tests/data/cases/broken.py": "def f(:\n",
+        "tests/builders/fixtures/ext/build.py": "import setuptools\n",
+        "tests/test_fmt.py": "import os\n",
+    }
+    verdict = run(head)
+    assert verdict.outcome == "pass"
+    assert "2 vendored or test-data file(s) not audited" in verdict.detail
+
+
+def test_a_module_imported_optionally_once_is_optional_wherever_the_file_imports_it() -> None:
+    source = "try:\n    import simplejson as json\n    has = True\nexcept ImportError:\n    has = False\n"
+    source += "if has:\n    from simplejson import JSONDecodeError\n"
+    verdict = run({"requirements.txt": "", "x.py": source})
+    assert verdict.outcome == "pass"
+    assert [f.level for f in verdict.findings] == ["notice", "notice"]
