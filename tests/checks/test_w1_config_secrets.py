@@ -40,6 +40,7 @@ def found(path: str, text: str) -> list[tuple[str, int]]:
         ("wp-config.php", f"define('DB_PASSWORD', '{PASSWORD}');\n", "config-php-secret"),
         ("notes.md", f"postgres://app:{PASSWORD}@db.internal:5432/app\n", "database-url-password"),
         ("id.ppk", "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", "putty-private-key"),
+        ("db/password.txt", f"{PASSWORD}\n", "config-password-file"),
     ],
 )
 def test_secrets_in_configuration_files_are_found(path: str, text: str, rule: str) -> None:
@@ -56,6 +57,9 @@ def test_secrets_in_configuration_files_are_found(path: str, text: str, rule: st
             "password: ${{ secrets.DB_PASSWORD }}\ntoken: <token>\napi_key: your-api-key-here\n",
         ),
         ("settings.json", '{"password": "", "token": "xxx"}\n'),
+        ("fixtures/users.json", '{"password": "pbkdf2_sha256$10000$LUyh$f6Zbpnx1L5dPze8m0="}\n'),
+        ("app.properties", "spring.datasource.password=${DB_PASSWORD}\n"),
+        (".github/workflows/ci.yml", "permissions:\n  id-token: write\n"),
         ("notes.md", "postgres://user:password@localhost/app\n"),
         ("docs/api.py", '"""Connect with https://user:password@example.com/path."""\n'),
         ("docs/api.rst", "https://jo%40email.com:a%20secret@www.example.com:1234/path\n"),
