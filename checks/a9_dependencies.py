@@ -395,6 +395,7 @@ def _check_python(
             out.findings.append(Finding(f, "too large to parse (over 5 MB); imports not checked", "notice"))
     parsed = imports_py.imports_for(ctx.head, small, ctx.cache)
     checked = 0
+    pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
     for path in small:
         result = parsed[path]
         if result.syntax_error_line is not None:
@@ -433,40 +434,57 @@ def _check_python(
             names = imp.candidates()
             if manifest is None or not any(is_declared(n, manifest, test=test, build=build) for n in names):
                 questioned.append(imp)
-        if not questioned:
-            continue
-        contexts = imports_py.contexts_for(ctx.head, path, ctx.cache)
-        # a module the file imports optionally somewhere is optional wherever the file imports it
-        # (`try: import simplejson … except ImportError` then `if has_simplejson: from simplejson …`)
-        optional_tops = {
-            i.module.split(".")[0]: c.optional
-            for i in result.imports
-            if (c := contexts.get(i.line)) is not None and c.optional and i.module
-        }
-        for imp in questioned:
-            context = contexts.get(imp.line)
-            if context is not None and context.allowed:
-                continue
-            first, last = (context.first_line, context.last_line) if context else (imp.line, imp.line)
-            level = levels.level(path, first, last)
-            suffix = ""
-            reason = context.optional if context is not None else None
-            reason = reason or optional_tops.get(imp.module.split(".")[0])
-            if reason:
-                level, suffix = "notice", _OPTIONAL[reason]
-            if manifest is None:
-                dist = distributions(imp.module)[0]
-                if level == "failure":
-                    out.unmanifested.append(f"{imp.module} ({path}:{imp.line})")
-                message = (
-                    f"{path}:{imp.line} imports '{imp.module}' but no dependency manifest declares '{dist}'"
-                )
-            else:
-                message = _declared_message(path, imp.line, imp.module, manifest, test)
-                if level == "failure":
-                    out.read.update(manifest.read)
-            _add(out, path, imp.line, message, level, suffix)
+        if questioned:
+            pending.append((path, result, questioned, manifest, test))
+    # Only the syntax tree tells an optional import, an allow comment or a statement's lines; it is
+    # built for the files that have questioned imports and could need it (in a --full audit: the
+    # files that mention TYPE_CHECKING, ImportError or allow-import).
+    need = [p for p, result, *_ in pending if result.markers or not levels.strict]
+    contexts = imports_py.contexts_many(ctx.head, need, ctx.cache)
+    for path, result, questioned, manifest, test in pending:
+        _judge(path, result, questioned, manifest, test, contexts.get(path, {}), levels, out)
     return checked
+
+
+def _judge(
+    path: str,
+    result: imports_py.PyImports,
+    questioned: list[imports_py.PyImport],
+    manifest: Manifest | None,
+    test: bool,
+    contexts: dict[int, imports_py.ImportContext],
+    levels: _Levels,
+    out: _Problems,
+) -> None:
+    """Findings for one file's undeclared imports, at the level the diff-aware rule gives."""
+    # a module the file imports optionally somewhere is optional wherever the file imports it
+    # (`try: import simplejson … except ImportError` then `if has_simplejson: from simplejson …`)
+    optional_tops = {
+        i.module.split(".")[0]: c.optional
+        for i in result.imports
+        if (c := contexts.get(i.line)) is not None and c.optional and i.module
+    }
+    for imp in questioned:
+        context = contexts.get(imp.line)
+        if context is not None and context.allowed:
+            continue
+        first, last = (context.first_line, context.last_line) if context else (imp.line, imp.line)
+        level = levels.level(path, first, last)
+        suffix = ""
+        reason = context.optional if context is not None else None
+        reason = reason or optional_tops.get(imp.module.split(".")[0])
+        if reason:
+            level, suffix = "notice", _OPTIONAL[reason]
+        if manifest is None:
+            dist = distributions(imp.module)[0]
+            if level == "failure":
+                out.unmanifested.append(f"{imp.module} ({path}:{imp.line})")
+            message = f"{path}:{imp.line} imports '{imp.module}' but no dependency manifest declares '{dist}'"
+        else:
+            message = _declared_message(path, imp.line, imp.module, manifest, test)
+            if level == "failure":
+                out.read.update(manifest.read)
+        _add(out, path, imp.line, message, level, suffix)
 
 
 def _js_local(spec: str, pkg: str, path: str, aliases: TsAliases, ctx: AuditContext) -> bool:

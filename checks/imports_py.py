@@ -28,7 +28,7 @@ from checks import pool
 from checks.context import AnalysisCache, decode
 from checks.source import Snapshot
 
-CACHE_KIND = "py-imports/2"
+CACHE_KIND = "py-imports/3"
 POOL_THRESHOLD = 200
 """Below this many files to parse, a process pool costs more than it saves."""
 
@@ -43,6 +43,7 @@ _STATEMENT = re.compile(
 """Lines that look like import statements; one the bytecode lacks may be a dropped import."""
 ALLOW_IMPORT = re.compile(r"#.*\bforgeguard:\s*allow-import\b")
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+_MARKERS = re.compile(rb"TYPE_CHECKING|ImportError|ModuleNotFoundError|allow-import")
 
 
 @dataclass(frozen=True)
@@ -74,20 +75,26 @@ class PyImports:
 
     imports: tuple[PyImport, ...] = ()
     syntax_error_line: int | None = None
+    markers: bool = False
+    """The file mentions TYPE_CHECKING, ImportError, ModuleNotFoundError or allow-import: some
+    import may be optional or allowed, which only its syntax tree tells (`import_contexts`)."""
 
     def to_data(self) -> list[object]:
         return [
             self.syntax_error_line,
             [[i.module, i.line, i.level, list(i.names)] for i in self.imports],
+            self.markers,
         ]
 
     @staticmethod
     def from_data(data: object) -> PyImports | None:
         """Rebuild from `to_data`; None when the data is not of that shape (a bad cache entry)."""
-        if not isinstance(data, list) or len(data) != 2:
+        if not isinstance(data, list) or len(data) != 3:
             return None
-        err, items = data
+        err, items, markers = data
         if not (err is None or isinstance(err, int)) or not isinstance(items, list):
+            return None
+        if not isinstance(markers, bool):
             return None
         imports: list[PyImport] = []
         for item in items:
@@ -103,7 +110,7 @@ class PyImports:
             ):
                 return None
             imports.append(PyImport(module, line, level, tuple(names)))
-        return PyImports(tuple(imports), err)
+        return PyImports(tuple(imports), err, markers)
 
 
 def _instr(raw: bytes, pos: int) -> tuple[int, int, int]:
@@ -187,30 +194,37 @@ def syntax_tree(data: bytes) -> ast.Module | SyntaxError:
 
 def parse_imports(data: bytes) -> PyImports:
     """The imports of one Python file's bytes (BOM and any encoding cookie honoured)."""
+    markers = _MARKERS.search(data) is not None
     try:
         code = _compile(data, only_ast=False)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         # a compile error may still parse (`return` outside a function): then it is no syntax error here
-        return _from_tree(data)
+        return _from_tree(data, markers)
     assert isinstance(code, types.CodeType)
     found: list[PyImport] = []
     _scan(code, found)
     if _dropped(data, found):
-        return _from_tree(data)
+        return _from_tree(data, markers)
     found.sort(key=lambda i: i.line)
-    return PyImports(tuple(found))
+    return PyImports(tuple(found), None, markers)
 
 
 def _dropped(data: bytes, found: list[PyImport]) -> bool:
     """True when a line that looks like an import statement has no import in the bytecode."""
     lines = {i.line for i in found}
-    return any(data.count(b"\n", 0, m.start()) + 1 not in lines for m in _STATEMENT.finditer(data))
+    line, counted = 1, 0
+    for m in _STATEMENT.finditer(data):
+        line += data.count(b"\n", counted, m.start())
+        counted = m.start()
+        if line not in lines:
+            return True
+    return False
 
 
-def _from_tree(data: bytes) -> PyImports:
+def _from_tree(data: bytes, markers: bool) -> PyImports:
     tree = syntax_tree(data)
     if isinstance(tree, SyntaxError):
-        return PyImports((), tree.lineno or 1)
+        return PyImports((), tree.lineno or 1, markers)
     found: list[PyImport] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -219,7 +233,7 @@ def _from_tree(data: bytes) -> PyImports:
             names = tuple(alias.name for alias in node.names)
             found.append(PyImport(node.module or "", node.lineno, node.level, names))
     found.sort(key=lambda i: i.line)
-    return PyImports(tuple(found))
+    return PyImports(tuple(found), None, markers)
 
 
 @dataclass(frozen=True)
@@ -250,25 +264,49 @@ def import_contexts(data: bytes) -> dict[int, ImportContext]:
 
 
 CONTEXT_CACHE_KIND = "py-import-context/1"
+CONTEXT_POOL_THRESHOLD = 24
+"""Below this many files whose syntax trees A9 needs, a process pool costs more than it saves."""
 
 
-def contexts_for(
-    snapshot: Snapshot, path: str, cache: AnalysisCache | None = None
-) -> dict[int, ImportContext]:
-    """`import_contexts` of a file at `snapshot`, cached by blob id (absent files have none)."""
-    blob = snapshot.blob_id(path)
-    if cache is not None and blob is not None:
-        hit = _contexts_from_data(cache.get(CONTEXT_CACHE_KIND, blob))
-        if hit is not None:
-            return hit
-    data = snapshot.read(path)
-    contexts = import_contexts(data) if data is not None else {}
-    if cache is not None and blob is not None:
-        unique = {id(c): c for c in contexts.values()}.values()
-        cache.put(
-            CONTEXT_CACHE_KIND, blob, [[c.first_line, c.last_line, c.optional, c.allowed] for c in unique]
-        )
-    return contexts
+def _contexts_batch(batch: Sequence[bytes]) -> list[list[list[object]]]:
+    return [_contexts_to_data(import_contexts(data)) for data in batch]
+
+
+def _contexts_to_data(contexts: dict[int, ImportContext]) -> list[list[object]]:
+    unique = {id(c): c for c in contexts.values()}.values()
+    return [[c.first_line, c.last_line, c.optional, c.allowed] for c in unique]
+
+
+def contexts_many(
+    snapshot: Snapshot, paths: Sequence[str], cache: AnalysisCache | None = None
+) -> dict[str, dict[int, ImportContext]]:
+    """`contexts_for` of several files, their syntax trees built on all cores when there are many."""
+    out: dict[str, dict[int, ImportContext]] = {}
+    todo: dict[str, bytes] = {}
+    blobs: dict[str, str | None] = {}
+    for path in paths:
+        blob = blobs[path] = snapshot.blob_id(path)
+        if cache is not None and blob is not None:
+            hit = _contexts_from_data(cache.get(CONTEXT_CACHE_KIND, blob))
+            if hit is not None:
+                out[path] = hit
+                continue
+        data = snapshot.read(path)
+        if data is None:
+            out[path] = {}
+        else:
+            todo[path] = data
+    keys = list(todo)
+    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD
+    batches = pool.split(keys, [len(todo[k]) for k in keys], pool.cpu_count() * 4 if parallel else 1)
+    results = pool.map_batches(_contexts_batch, [[todo[k] for k in b] for b in batches], parallel=parallel)
+    for batch, datas in zip(batches, results, strict=True):
+        for key, found in zip(batch, datas, strict=True):
+            out[key] = _contexts_from_data(found) or {}
+            blob = blobs[key]
+            if cache is not None and blob is not None:
+                cache.put(CONTEXT_CACHE_KIND, blob, found)
+    return out
 
 
 def _contexts_from_data(data: object) -> dict[int, ImportContext] | None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+import re2
 import yaml
 
 from checks.vendored import is_vendored
 
 
-def test_every_linguist_pattern_compiles_in_python() -> None:
+def test_every_linguist_pattern_compiles_in_re2_and_python() -> None:
     text = (resources.files("checks") / "data" / "linguist" / "vendor.yml").read_text(encoding="utf-8")
     patterns = yaml.safe_load(text)
     assert len(patterns) > 100
     for pattern in patterns:
+        re2.compile(pattern)
         re.compile(pattern)
 
 
