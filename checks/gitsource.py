@@ -370,8 +370,42 @@ class GitSource:
         base_sha = self._must_resolve(base)
         head_sha = self._must_resolve(head)
         start = self.merge_base(base_sha, head_sha)
-        files = self._diff([start, head_sha])
+        whole = self._whole_tree(head_sha) if start == EMPTY_TREE else None
+        files = whole if whole is not None else self._diff([start, head_sha])
         return Change(base=base_sha, head=head_sha, files=files, merge_base=start)
+
+    def _whole_tree(self, head: str) -> list[ChangedFile] | None:
+        """From the empty tree every line of every file is added: read the files (once, into the
+        snapshot's cache) instead of parsing a patch of all of them. None when the tree holds what
+        only git's patch describes exactly (symlinks, submodules, `-diff` attributes)."""
+        tree = self.git("ls-tree", "-r", "-z", "--full-tree", head)
+        if any(not r.startswith((b"100644 ", b"100755 ", b"100664 ")) for r in tree.split(b"\x00") if r):
+            return None
+        snapshot = self.snapshot(head)
+        paths = list(snapshot.paths())
+        if any("\ufffd" in p for p in paths):
+            return None  # a name that is not UTF-8 cannot be given back to git as it is
+        attrs = subprocess.run(
+            ["git", *_GIT_CONFIG, "check-attr", "--stdin", "-z", "diff"],
+            cwd=self.path,
+            input=b"".join(p.encode("utf-8") + b"\x00" for p in paths),
+            capture_output=True,
+            check=False,
+        )
+        if attrs.returncode != 0 or b"\x00unset\x00" in attrs.stdout:
+            return None  # a file git's patch calls binary by attribute (`-diff`, `binary`)
+        files: list[ChangedFile] = []
+        for path in paths:
+            data = snapshot.read(path) or b""
+            if b"\x00" in data[:8000]:  # git's own test for a binary file
+                files.append(ChangedFile(path, "added", binary=True))
+                continue
+            lines = data.decode("utf-8", "replace").split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            added = tuple(enumerate((t[:-1] if t.endswith("\r") else t for t in lines), start=1))
+            files.append(ChangedFile(path, "added", added_lines=added))
+        return files
 
     def working_tree_change(self) -> Change:
         """Staged and unstaged changes of tracked files against HEAD; untracked files are not part."""

@@ -293,3 +293,29 @@ def test_files_past_the_cache_budget_are_read_again_from_git(
         assert snap.read("b.txt") == b"b" * 60
         assert snap.read("b.txt") == b"b" * 60
     assert reads == [snap.blob_id("b.txt")] * 2
+
+
+def test_a_change_from_the_empty_tree_equals_git_s_patch_of_every_file(git_repo: GitRepo) -> None:
+    git_repo.commit(
+        {
+            "a.py": "import os\r\nx = 1\r\n",
+            "no_newline.txt": "last line",
+            "empty.txt": "",
+            "latin1.txt": b"caf\xe9\nok\n",
+            "img.bin": b"\x89PNG\x00\x01",
+            "dir/b.md": "# b\n\nline\n",
+        }
+    )
+    with GitSource(git_repo.path) as source:
+        head = source.resolve("HEAD")
+        assert head is not None
+        shortcut = source.change(EMPTY_TREE, head).files
+        patch = source._diff([EMPTY_TREE, head])
+    assert shortcut == patch
+
+
+def test_a_tree_with_a_binary_attribute_takes_git_s_patch(git_repo: GitRepo) -> None:
+    git_repo.commit({".gitattributes": "*.dat binary\n", "x.dat": "text that git must call binary\n"})
+    with GitSource(git_repo.path) as source:
+        files = {f.path: f for f in source.change(EMPTY_TREE, "HEAD").files}
+    assert files["x.dat"].binary and files["x.dat"].added_lines == ()
