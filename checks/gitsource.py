@@ -14,7 +14,7 @@ import re
 import subprocess
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -201,11 +201,20 @@ class GitSnapshot:
         return data
 
     def prefetch(self, paths: Iterable[str]) -> None:
-        """Read the files now, through the one reader process, as far as the cache budget goes."""
+        """Read the files now, in one stream from git, as far as the cache budget goes."""
+        wanted: dict[str, list[str]] = {}
+        budget = self.CACHE_BYTES - self._cached_bytes
         for path in paths:
-            size = self.size(path)
-            if size is not None and path not in self._data and self._cached_bytes + size <= self.CACHE_BYTES:
-                self.read(path)
+            entry = self._tree().get(path)
+            if entry is None or path in self._data or entry.size > budget:
+                continue
+            budget -= entry.size
+            wanted.setdefault(entry.blob_id, []).append(path)
+        for blob, data in self._source.read_objects(list(wanted)):
+            for path in wanted[blob]:
+                if data is not None and self._cached_bytes + len(data) <= self.CACHE_BYTES:
+                    self._data[path] = data
+                    self._cached_bytes += len(data)
 
 
 class WorkingTreeSnapshot:
@@ -323,6 +332,49 @@ class GitSource:
     def read_object(self, object_id: str) -> bytes | None:
         return self._reader.read(object_id)
 
+    def read_objects(self, object_ids: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
+        """Many objects through a `git cat-file --batch` of their own: a thread writes the ids while
+        the contents stream back, so git works while we read, with no round trip per object."""
+        if not object_ids:
+            return
+        with subprocess.Popen(
+            ["git", *_GIT_CONFIG, "cat-file", "--batch"],
+            cwd=self.path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as proc:
+            stdin, stdout = _pipes(proc)
+
+            def feed() -> None:
+                try:
+                    stdin.write(b"".join(oid.encode("ascii") + b"\n" for oid in object_ids))
+                except OSError:
+                    pass  # git stopped; the reading side reports it
+                finally:
+                    stdin.close()
+
+            writer = threading.Thread(target=feed, name="forgeguard-cat-file-feed", daemon=True)
+            writer.start()
+            done = False
+            try:
+                for oid in object_ids:
+                    header = stdout.readline()
+                    if not header:
+                        raise GitError("git cat-file stopped unexpectedly")
+                    parts = header.split()
+                    if len(parts) < 3 or parts[1] == b"missing":
+                        yield oid, None
+                        continue
+                    data = _read_exact(stdout, int(parts[2]))
+                    stdout.read(1)
+                    yield oid, data
+                done = True
+            finally:
+                if not done:
+                    proc.kill()  # the reader stopped early: the writer must not wait on a full pipe
+                writer.join()
+
     # -- history -----------------------------------------------------------
 
     def resolve(self, rev: str) -> str | None:
@@ -394,17 +446,20 @@ class GitSource:
         )
         if attrs.returncode != 0 or b"\x00unset\x00" in attrs.stdout:
             return None  # a file git's patch calls binary by attribute (`-diff`, `binary`)
+        snapshot.prefetch(paths)
         files: list[ChangedFile] = []
         for path in paths:
             data = snapshot.read(path) or b""
             if b"\x00" in data[:8000]:  # git's own test for a binary file
                 files.append(ChangedFile(path, "added", binary=True))
                 continue
-            lines = data.decode("utf-8", "replace").split("\n")
+            text = data.decode("utf-8", "replace")
+            lines = text.split("\n")
             if lines[-1] == "":
                 lines.pop()
-            added = tuple(enumerate((t[:-1] if t.endswith("\r") else t for t in lines), start=1))
-            files.append(ChangedFile(path, "added", added_lines=added))
+            if "\r" in text:
+                lines = [t[:-1] if t.endswith("\r") else t for t in lines]
+            files.append(ChangedFile(path, "added", added_lines=tuple(enumerate(lines, start=1))))
         return files
 
     def working_tree_change(self) -> Change:
