@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 
-from forgeguard_app import events, webhooks
+from forgeguard_app import webhooks, wiring
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -27,14 +27,6 @@ if TYPE_CHECKING:
     from forgeguard_app.llm import LLM
 
 log = logging.getLogger(__name__)
-
-# Modules whose @handler jobs the workers run; a missing one is skipped.
-JOB_MODULES = (
-    "forgeguard_app.events",
-    "forgeguard_app.checkruns.jobs",
-    "forgeguard_app.commands.jobs",
-    "forgeguard_app.intake.jobs",
-)
 
 
 def create_app(state: AppState) -> web.Application:
@@ -63,13 +55,6 @@ async def open_database(settings: Settings, *, max_size: int) -> Database:
         await db.close()
         raise
     return db
-
-
-def load_job_modules(names: tuple[str, ...] = JOB_MODULES) -> list[str]:
-    """Import the modules that register job handlers and the event routers; the names left out."""
-    _, missing = events.import_available(names)
-    events.router()
-    return missing
 
 
 @contextlib.asynccontextmanager
@@ -146,9 +131,6 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
             log.info("listening on http://%s:%d with %d workers%s", host, port, workers, mode)
             worker = None
             if workers > 0:
-                missing = load_job_modules()
-                for name in missing:
-                    log.info("job module %s is not present", name)
                 worker = _make_worker(state, workers)
             try:
                 await run_workers(worker, stop)
@@ -159,7 +141,14 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
 
 
 def _make_worker(state: AppState, workers: int) -> Worker:
-    return Worker(state.db, state.settings, concurrency=workers, github=state.github, llm=state.llm)
+    return Worker(
+        state.db,
+        state.settings,
+        concurrency=workers,
+        github=state.github,
+        llm=state.llm,
+        registry=wiring.job_registry(),
+    )
 
 
 async def work(settings: Settings, *, workers: int) -> None:
@@ -168,8 +157,6 @@ async def work(settings: Settings, *, workers: int) -> None:
     db = await open_database(settings, max_size=4 + 2 * workers)
     try:
         async with clients(settings, db) as state:
-            for name in load_job_modules():
-                log.info("job module %s is not present", name)
             log.info("worker started with %d workers", workers)
             await run_workers(_make_worker(state, workers), stop)
     finally:
