@@ -250,3 +250,11 @@ def test_a_module_imported_optionally_once_is_optional_wherever_the_file_imports
     verdict = run({"requirements.txt": "", "x.py": source})
     assert verdict.outcome == "pass"
     assert [f.level for f in verdict.findings] == ["notice", "notice"]
+
+
+def test_a_name_the_manifest_declares_keeps_the_manifest_s_spelling() -> None:
+    head = {"requirements.txt": "", "requirements-dev.txt": "PyTest\n", "app/__init__.py": "import _pytest\n"}
+    assert messages(run(head)) == [
+        "app/__init__.py:1 imports '_pytest' but requirements-dev.txt, requirements.txt"
+        " declare 'PyTest' only for tests"
+    ]
