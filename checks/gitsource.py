@@ -202,6 +202,10 @@ class GitSnapshot:
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the files now, in one stream from git, as far as the cache budget goes."""
+        self.load(paths)
+
+    def load(self, paths: Iterable[str]) -> None:
+        """What `prefetch` does, for the source's own use (the engine's prefetch stays one call)."""
         wanted: dict[str, list[str]] = {}
         budget = self.CACHE_BYTES - self._cached_bytes
         for path in paths:
@@ -434,6 +438,7 @@ class GitSource:
         if any(not r.startswith((b"100644 ", b"100755 ", b"100664 ")) for r in tree.split(b"\x00") if r):
             return None
         snapshot = self.snapshot(head)
+        assert isinstance(snapshot, GitSnapshot)
         paths = list(snapshot.paths())
         if any("\ufffd" in p for p in paths):
             return None  # a name that is not UTF-8 cannot be given back to git as it is
@@ -446,7 +451,7 @@ class GitSource:
         )
         if attrs.returncode != 0 or b"\x00unset\x00" in attrs.stdout:
             return None  # a file git's patch calls binary by attribute (`-diff`, `binary`)
-        snapshot.prefetch(paths)
+        snapshot.load(paths)
         files: list[ChangedFile] = []
         for path in paths:
             data = snapshot.read(path) or b""
