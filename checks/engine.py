@@ -143,7 +143,7 @@ class IgnoringSnapshot:
 def _result(
     spec: CheckSpec, ctx: AuditContext, module: CheckModule | None, load_error: str | None
 ) -> CheckResult:
-    severity = ctx.config.severity(spec.code)
+    severity = ctx.config.severity(spec.code, governed=ctx.governed)
     reason = _skip_reason(spec, ctx)
     if reason is not None:
         return CheckResult(spec.code, spec.name, severity, "skip", reason)

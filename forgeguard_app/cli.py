@@ -11,13 +11,17 @@ import pathlib
 import sys
 import uuid
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from forgeguard_app import __version__
-from forgeguard_app.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from forgeguard_app.settings import Settings
 
 DEFAULT_WORKERS = 4
+APP_EXTRA = "pip install 'forgeguard[app]'"
+"""`forgeguard audit` needs only the engine; the other commands need the app's extra."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return audit_main(args[1:])
     options = _parser().parse_args(args)
+    try:
+        from forgeguard_app import server  # imports every dependency of the app
+        from forgeguard_app.settings import Settings, SettingsError
+    except ModuleNotFoundError as exc:
+        return _fail(
+            f"`forgeguard {options.command}` needs the app's dependencies ({exc.name} is not installed): "
+            f"{APP_EXTRA}"
+        )
 
     try:
         settings = Settings.from_env()
@@ -78,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         return replay(settings, options.file, options.event, options.url, options.delivery)
     if options.command == "migrate":
         return _run(_migrate(settings))
-    from forgeguard_app import server
 
     if options.command == "serve":
         return _run(
