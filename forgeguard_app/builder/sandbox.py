@@ -7,8 +7,8 @@ API (the core helper codes against this; bodies land in the next commits):
 - `parse_command(command) -> list[str]`: shell quoting, metacharacters refused, allowlist.
 - `isolation_mode() -> IsolationMode` (probed once), `isolation_line() -> str` (/health, log).
 - `Sandbox(root, *, venv=None, mode=None)`: `.path(p, write=)`, `.environment()`,
-  `await .run(command, *, timeout)` for the model's commands, `await .run_argv(argv, *,
-  timeout, network=False, writable=())` for the app's own (venv setup, the sign-off's tests).
+  `await .run(command, *, time_limit)` for the model's commands, `await .run_argv(argv, *,
+  time_limit, network=False, writable=())` for the app's own (venv setup, the sign-off's tests).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class Sandbox:
         """The child's whole environment: PATH (venv first), HOME in the tree, locale; no secret."""
         raise NotImplementedError
 
-    async def run(self, command: str, *, timeout: float, limits: Limits | None = None) -> CommandResult:
+    async def run(self, command: str, *, time_limit: float, limits: Limits | None = None) -> CommandResult:
         """A command of the model (`parse_command`), `Refused` when it is not allowed."""
         raise NotImplementedError
 
@@ -142,7 +142,7 @@ class Sandbox:
         self,
         argv: Sequence[str],
         *,
-        timeout: float,
+        time_limit: float,
         network: bool = False,
         writable: Sequence[Path] = (),
         limits: Limits | None = None,

@@ -9,7 +9,7 @@ API (bodies land in the next commits):
   `delete_file`, `run_tests`, `check_syntax`, `run_command`). Never raises for bad input,
   refused paths or commands, or time-outs (an `is_error` result); raises only `DiskFull`
   (the core pauses the build with its message).
-- `await run_project_tests(workspace, sandbox, *, command=None, timeout=...) -> TestRun`:
+- `await run_project_tests(workspace, sandbox, *, command=None, time_limit=...) -> TestRun`:
   the sign-off's own test run (`pytest -q` for a Python project, `npm test` for a
   JavaScript one), for `Forge/evidence/test_runs_latest.md`.
 """
@@ -80,7 +80,11 @@ class Toolbox:
 
 
 async def run_project_tests(
-    workspace: Workspace, sandbox: Sandbox, *, command: str | None = None, timeout: float = TIMEOUT_RUN_TESTS
+    workspace: Workspace,
+    sandbox: Sandbox,
+    *,
+    command: str | None = None,
+    time_limit: float = TIMEOUT_RUN_TESTS,
 ) -> TestRun:
     """The project's tests run by the app (see the module docstring)."""
     raise NotImplementedError

@@ -4,7 +4,7 @@ API (bodies land in the next commits):
 
 - `declared_requirements(root) -> list[str]`: `requirements*.txt` lines and `pyproject.toml`
   `[project] dependencies` (plus its `test`/`dev` extras).
-- `await ensure_venv(sandbox, path, *, pip_args=(), system_site_packages=False, timeout=600)
+- `await ensure_venv(sandbox, path, *, pip_args=(), system_site_packages=False, time_limit=600)
   -> VenvResult`: `python -m venv` then `pip install pytest <declared>` inside the sandbox
   (the install may use the network); reused as long as the declared dependencies are the
   same (a marker file holds their hash). pip's wheel cache is shared between builds
@@ -44,7 +44,7 @@ async def ensure_venv(
     *,
     pip_args: Sequence[str] = (),
     system_site_packages: bool = False,
-    timeout: float = VENV_TIMEOUT,
+    time_limit: float = VENV_TIMEOUT,
 ) -> VenvResult:
     """The build's environment at `path`, made or reused (see the module docstring)."""
     raise NotImplementedError
