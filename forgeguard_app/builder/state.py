@@ -153,7 +153,9 @@ class BuildState:
     branch_head: str = ""
     branch_tree: str = ""
     contracts_head: str = ""
-    budget_usd: float = 25.0
+    budget_raises: int = 0
+    """Retries after a budget pause: each raises the budget by the configured amount."""
+    skip_by: str | None = None
     empty_turns: int = 0
     retry_message: str | None = None
     pending_notes: list[str] = field(default_factory=list)
@@ -213,16 +215,13 @@ class BuildState:
 # --------------------------------------------------------------------------- transitions
 
 
-def new_state(
-    phases: list[PhaseState], *, contracts_head: str, branch_tree: str, budget_usd: float
-) -> BuildState:
+def new_state(phases: list[PhaseState], *, contracts_head: str, branch_tree: str) -> BuildState:
     """A build that starts with its first phase, on a branch made at `contracts_head`."""
     return BuildState(
         phases=phases,
         branch_head=contracts_head,
         branch_tree=branch_tree,
         contracts_head=contracts_head,
-        budget_usd=budget_usd,
     )
 
 
@@ -383,7 +382,7 @@ def pause(state: BuildState, kind: PauseKind, reason: str, now: float, *, resume
     state.next = "none"
 
 
-def resume(state: BuildState, message: str | None, login: str, now: float, budget_raise: float) -> Step:
+def resume(state: BuildState, message: str | None, login: str, now: float) -> Step:
     """`/forge retry [message]`: the pause counter starts afresh; the paused step runs again."""
     assert state.pause is not None, "the build is not paused"
     kind = state.pause.kind
@@ -395,7 +394,7 @@ def resume(state: BuildState, message: str | None, login: str, now: float, budge
         phase.failures_since_retry = 0
         phase.started_at = now
     if kind == "budget":
-        state.budget_usd += budget_raise
+        state.budget_raises += 1
     state.empty_turns = 0
     if message:
         state.pending_retry = {"login": login, "message": message}
@@ -456,6 +455,7 @@ class BuilderConfig:
     """The `builder:` section of `.github/forgeguard.yml` on the default branch, with the defaults."""
 
     max_cost_usd: float = 25.0
+    budget_raise_usd: float = 25.0
     pause_after: int = 3
     pause_timeout: float = 24 * 3600.0
     phase_timeout: float = 60 * 60.0
@@ -473,8 +473,10 @@ class BuilderConfig:
                 return float(value)
             return fallback
 
+        max_cost = number("max_cost_usd", default.max_cost_usd)
         return cls(
-            max_cost_usd=number("max_cost_usd", default.max_cost_usd),
+            max_cost_usd=max_cost,
+            budget_raise_usd=number("budget_raise_usd", max_cost),
             pause_after=int(number("pause_after", default.pause_after)),
             pause_timeout=parse_duration(raw.get("pause_timeout"), default.pause_timeout),
             phase_timeout=parse_duration(raw.get("phase_timeout"), default.phase_timeout),

@@ -198,7 +198,8 @@ async def running_in_repository(conn: Executor, repository_id: int) -> BuildRow 
 async def started_in_last_hour(conn: Executor, installation_id: int) -> int:
     return int(
         await conn.fetchval(
-            "SELECT count(*) FROM builds WHERE installation_id = $1 AND created_at > now() - interval '1 hour'",
+            """SELECT count(*) FROM builds
+               WHERE installation_id = $1 AND created_at > now() - interval '1 hour'""",
             installation_id,
         )
     )
@@ -336,11 +337,16 @@ class BuildCommit:
     ref: str | None
 
 
+_COMMIT_COLUMNS = (
+    "phase, attempt, kind, parent_sha, tree_sha, commit_sha, check_run_id, audit_id, conclusion, ref"
+)
+
+
 async def find_commit(
     conn: Executor, build_id: int, phase: int, attempt: int, kind: str
 ) -> BuildCommit | None:
     record = await conn.fetchrow(
-        """SELECT phase, attempt, kind, parent_sha, tree_sha, commit_sha, check_run_id, audit_id, conclusion, ref
+        f"""SELECT {_COMMIT_COLUMNS}
            FROM build_commits WHERE build_id = $1 AND phase = $2 AND attempt = $3 AND kind = $4""",
         build_id,
         phase,
@@ -429,7 +435,7 @@ async def record_ref(conn: Executor, build_id: int, phase: int, attempt: int, ki
 
 async def commits_of(conn: Executor, build_id: int) -> list[BuildCommit]:
     rows = await conn.fetch(
-        """SELECT phase, attempt, kind, parent_sha, tree_sha, commit_sha, check_run_id, audit_id, conclusion, ref
+        f"""SELECT {_COMMIT_COLUMNS}
            FROM build_commits WHERE build_id = $1 ORDER BY created_at, phase, attempt, kind""",
         build_id,
     )
