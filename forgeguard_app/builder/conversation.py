@@ -237,7 +237,11 @@ class Conversation:
         self.add_tool_result(tool_use_id, signoff_text(verdict), is_error=not verdict.passed)
 
     def add_interjection(self, text: str, *, login: str, kind: str = "say") -> None:
-        """A person's message (`/forge say`, or `retry`'s message), framed as untrusted data."""
+        """A person's message (`/forge say`, or `retry`'s message), framed as untrusted data.
+
+        It may arrive while tool calls are pending: it then follows their
+        results in the same user turn, before the next model turn.
+        """
         self._user_text(prompt.render_interjection(text, login=login, kind=kind))
 
     def add_note(self, text: str) -> None:
@@ -329,8 +333,7 @@ class Conversation:
         return content
 
     def _user_text(self, text: str) -> None:
-        if self.pending_calls():
-            raise ValueError("answer the pending tool calls before adding text to the conversation")
+        # text goes after the turn's tool results, which `add_tool_result` keeps in front
         self._open_user_turn().append({"type": "text", "text": text})
 
     def _names_by_id(self) -> dict[str, str]:

@@ -27,7 +27,6 @@ from forgeguard_app.builder.conversation import (
     DEFAULT_CONTEXT_TOKENS,
     NUDGE_END_TURN,
     NUDGE_MAX_TOKENS,
-    TRUNCATED_ERROR,
     Conversation,
 )
 from forgeguard_app.builder.prompt import system_blocks
@@ -127,9 +126,7 @@ async def take_turn(
     content: list[dict[str, Any]] = list(result.content)
     cut_id = _cut_tool_use(content) if result.stop_reason == "max_tokens" else None
     conversation.add_assistant(content, truncated=[cut_id] if cut_id else [])
-    calls = [
-        ToolUse(u.id, u.name, u.input, (TRUNCATED_ERROR,)) if u.id == cut_id else u for u in result.tool_uses
-    ]
+    calls = conversation.pending_calls()  # validated against our schemas, the cut call marked
     notes: list[str] = []
     if not calls:
         note = NUDGE_MAX_TOKENS if result.stop_reason == "max_tokens" else NUDGE_END_TURN
