@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from forgeguard_app import events, webhooks
+from forgeguard_app.builder.sandbox import isolation_line
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -146,6 +147,7 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
             log.info("listening on http://%s:%d with %d workers%s", host, port, workers, mode)
             worker = None
             if workers > 0:
+                log.info("builder sandbox: %s", await asyncio.to_thread(isolation_line))
                 missing = load_job_modules()
                 for name in missing:
                     log.info("job module %s is not present", name)
@@ -171,6 +173,7 @@ async def work(settings: Settings, *, workers: int) -> None:
             for name in load_job_modules():
                 log.info("job module %s is not present", name)
             log.info("worker started with %d workers", workers)
+            log.info("builder sandbox: %s", await asyncio.to_thread(isolation_line))
             await run_workers(_make_worker(state, workers), stop)
     finally:
         await db.close()

@@ -1,4 +1,4 @@
-"""GET /health: the database answers and how many jobs wait."""
+"""GET /health: the database answers, how many jobs wait, and the builder's sandbox isolation."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import asyncpg
 from aiohttp import web
 
+from forgeguard_app.builder.sandbox import isolation_line, isolation_mode
 from forgeguard_app.jobs import waiting_count
 from forgeguard_app.web.state import state_of
 
@@ -26,8 +27,17 @@ async def health(request: web.Request) -> web.Response:
         return web.json_response(
             {"status": "error", "database": "unreachable", "version": state.version}, status=503
         )
+    # Probed once per process (a subprocess), so off the event loop.
+    mode = await asyncio.to_thread(isolation_mode)
+    sandbox = {"isolation": mode.value, "detail": await asyncio.to_thread(isolation_line)}
     return web.json_response(
-        {"status": "ok", "database": "ok", "queue": {"waiting": waiting}, "version": state.version}
+        {
+            "status": "ok",
+            "database": "ok",
+            "queue": {"waiting": waiting},
+            "sandbox": sandbox,
+            "version": state.version,
+        }
     )
 
 
