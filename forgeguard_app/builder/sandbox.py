@@ -231,12 +231,14 @@ def parse_command(command: str) -> list[str]:
     `-execdir`, `-delete`, `-ok`, `-okdir`, `-fprint*`, `-fls`). Arguments follow the path
     rules (no absolute paths, no `..`).
     """
-    if not isinstance(command, str) or not command.strip():
+    if not isinstance(command, str):
         raise Refused("a command is required")
     found = sorted({c for c in command if c in METACHARACTERS})
     if found:
         shown = ", ".join("newline" if c == "\n" else repr(c) for c in found)
         raise Refused(f"shell metacharacters are not allowed ({shown}): commands run without a shell")
+    if not command.strip():
+        raise Refused("a command is required")
     try:
         argv = shlex.split(command)
     except ValueError as exc:
