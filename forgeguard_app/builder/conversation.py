@@ -279,17 +279,28 @@ class Conversation:
         return self.estimate_tokens(system=system, tools=tools) > context_tokens * COMPACT_AT
 
     def compact(
-        self, *, system: Any = None, tools: Any = None, context_tokens: int = DEFAULT_CONTEXT_TOKENS
+        self,
+        *,
+        system: Any = None,
+        tools: Any = None,
+        context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+        force: bool = False,
     ) -> bool:
         """Shrink the history below COMPACT_TO of the window when it passed COMPACT_AT; True if it did.
 
+        `force` compacts whatever the estimate says (the API found the prompt too long).
+
         1. stub long tool outputs and written contents before the current phase;
         2. fold the earlier phases into one digest turn (audit verdicts and interjections kept whole);
-        3. stub long tool outputs of the current phase, oldest first, keeping its last turns whole.
+        3. stub long tool outputs of the current phase, keeping its last four messages whole;
+        4. as a last resort, stub those too (the current phase alone outgrew the window).
+        Audit verdicts (`sign_off_phase` results) are never stubbed.
         """
-        if not self.needs_compaction(system=system, tools=tools, context_tokens=context_tokens):
+        if not force and not self.needs_compaction(system=system, tools=tools, context_tokens=context_tokens):
             return False
         target = context_tokens * COMPACT_TO
+        if force:  # our estimate fell short of the API's count: halve what we hold, at least
+            target = min(target, self.estimate_tokens(system=system, tools=tools) / 2)
 
         def small_enough() -> bool:
             return self.estimate_tokens(system=system, tools=tools) <= target
@@ -300,6 +311,8 @@ class Conversation:
         if not small_enough():
             keep_last = 4
             self._stub_range(self.phase_start + 1, max(self.phase_start + 1, len(self.messages) - keep_last))
+        if not small_enough():
+            self._stub_range(self.phase_start + 1, len(self.messages))
         self.compactions += 1
         return True
 

@@ -97,8 +97,9 @@ async def take_turn(
 
     `contracts` maps repository paths (`Forge/Contracts/...`) to their text.
     `context` carries the installation, build id and phase for `llm_calls`.
-    Raises `ModelUnavailable` (pause, try later) or `ModelFailed` (stop);
-    the conversation is unchanged by the call itself when it raises.
+    A prompt the API finds too long is compacted (forced) and sent once
+    more. Raises `ModelUnavailable` (pause, try later) or `ModelFailed`
+    (stop); no assistant turn is appended when it raises.
     """
     if not conversation.ready:
         raise ValueError("answer every pending tool call before the next model turn")
@@ -107,21 +108,29 @@ async def take_turn(
     compacted = False
     if settings.compact:
         compacted = conversation.compact(system=system, tools=tools, context_tokens=settings.context_tokens)
-    try:
-        result = await llm.call_tool(
-            purpose=PURPOSE,
-            model=settings.model,
-            system=system,
-            messages=conversation.request_messages(cache=settings.cache),
-            tools=tools,
-            max_tokens=settings.max_tokens,
-            stream=True,
-            context=context,
-        )
-    except LLMUnavailable as exc:
-        raise ModelUnavailable(str(exc)) from exc
-    except LLMError as exc:
-        raise ModelFailed(str(exc)) from exc
+    for retry in (False, True):
+        try:
+            result = await llm.call_tool(
+                purpose=PURPOSE,
+                model=settings.model,
+                system=system,
+                messages=conversation.request_messages(cache=settings.cache),
+                tools=tools,
+                max_tokens=settings.max_tokens,
+                stream=True,
+                context=context,
+            )
+            break
+        except LLMUnavailable as exc:
+            raise ModelUnavailable(str(exc)) from exc
+        except LLMError as exc:
+            # our estimate was short of the API's count: compact whatever it says, once
+            if retry or not settings.compact or not _too_long(exc):
+                raise ModelFailed(str(exc)) from exc
+            conversation.compact(
+                system=system, tools=tools, context_tokens=settings.context_tokens, force=True
+            )
+            compacted = True
 
     content: list[dict[str, Any]] = list(result.content)
     cut_id = _cut_tool_use(content) if result.stop_reason == "max_tokens" else None
@@ -141,6 +150,11 @@ async def take_turn(
         compacted=compacted,
         notes=notes,
     )
+
+
+def _too_long(exc: LLMError) -> bool:
+    """The API refused the prompt for its length (400 `prompt is too long: N tokens > M maximum`)."""
+    return "prompt is too long" in str(exc).lower()
 
 
 def _cut_tool_use(content: list[dict[str, Any]]) -> str | None:

@@ -203,8 +203,10 @@ async def test_a_rate_limit_that_persists_raises_model_unavailable(
 async def test_a_bad_request_raises_model_failed(
     fake_anthropic: FakeAnthropic, make_llm: Callable[..., LLM]
 ) -> None:
-    fake_anthropic.queue(ErrorReply(400, "invalid_request_error", "prompt is too long"))
-    with pytest.raises(ModelFailed, match="prompt is too long"):
+    fake_anthropic.queue(
+        ErrorReply(400, "invalid_request_error", "tools.0.name: String should match pattern")
+    )
+    with pytest.raises(ModelFailed, match="String should match pattern"):
         await take_turn(make_llm(), started(), CONTRACTS, SETTINGS)
 
 
@@ -257,6 +259,24 @@ async def test_near_the_context_limit_the_turn_compacts_first(
     sent = fake_anthropic.requests[-1]
     assert validate_request(sent.body) is None
     assert "x" * 1000 not in str(sent.body["messages"])
+
+
+async def test_a_prompt_the_api_finds_too_long_is_compacted_and_sent_once_more(
+    fake_anthropic: FakeAnthropic, make_llm: Callable[..., LLM]
+) -> None:
+    fake_anthropic.queue(
+        turn(read_file("a.py")),
+        ErrorReply(400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"),
+        turn(plan_phase("a")),
+    )
+    llm = make_llm()
+    conversation = started()
+    await take_turn(llm, conversation, CONTRACTS, SETTINGS)
+    answer_all(conversation, "x" * 40_000)
+    result = await take_turn(llm, conversation, CONTRACTS, SETTINGS)
+    assert result.compacted and [c.name for c in result.calls] == ["plan_phase"]
+    refused, sent = fake_anthropic.requests[1:]
+    assert len(str(sent.body["messages"])) < len(str(refused.body["messages"])) - 30_000
 
 
 async def test_every_call_is_recorded_as_builder_with_the_build_and_the_phase(
