@@ -245,8 +245,8 @@ class Conversation:
         self._user_text(prompt.render_interjection(text, login=login, kind=kind))
 
     def add_note(self, text: str) -> None:
-        """Trusted text from the app itself (a nudge, the reason of a pause), for the next turn."""
-        self._user_text(text)
+        """Text from the app itself (a nudge, a pause's reason) for the next turn; our tags are defused."""
+        self._user_text(prompt.fence(text))
 
     # the request ------------------------------------------------------------------------------------
 
