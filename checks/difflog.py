@@ -179,7 +179,7 @@ def claim_path(text: str) -> str | None:
     separator); otherwise wrappers are removed and the text is cut at the
     first ` - `, ` — `, ` – `, ` (` or `: `.
     """
-    text = text.strip().replace("**", "").replace("__", "").strip()
+    text = _unbold(text.strip())
     if text.lower().startswith(NONE_CLAIMS):
         return None
     if text and text[0] in _QUOTES:
@@ -198,6 +198,16 @@ def claim_path(text: str) -> str | None:
     if not path or path.lower() in NONE_CLAIMS:
         return None
     return path
+
+
+def _unbold(text: str) -> str:
+    """Bold markers (`**` or `__`) that wrap the text or its first word removed; `__init__.py` kept."""
+    for marker in ("**", "__"):
+        if text.startswith(marker):
+            closing = text.find(marker, len(marker))
+            if closing > 0:
+                text = text[len(marker) : closing] + text[closing + len(marker) :]
+    return text.replace("**", "").strip()
 
 
 def split_claimed(value: str) -> list[str]:
