@@ -64,6 +64,7 @@ FIND_ACTIONS = frozenset(
     {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"}
 )
 PR_SET_CHILD_SUBREAPER = 36
+FOLLOWING = frozenset({"-L", "-H", "-follow", "--dereference", "--dereference-command-line"})
 SANDBOX_TMP = "/tmp"  # noqa: S108 (a fresh tmpfs inside bubblewrap)
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
@@ -273,6 +274,12 @@ def parse_command(command: str) -> list[str]:
             f"`{program}` is not an allowed program (pytest, python -m <module>, pip install, npm test, "
             "npm install, npx vitest, npx tsc, ls, cat, head, tail, wc, find)"
         )
+    if program in FILE_UTILITIES:
+        following = sorted(FOLLOWING.intersection(rest)) + [a for a in rest if a.startswith("--files0-from")]
+        if following:
+            raise Refused(
+                f"`{program}` with {', '.join(following)} is not allowed (it would follow links out)"
+            )
     for arg in rest:
         _check_argument(arg)
     return argv
@@ -635,6 +642,12 @@ class Sandbox:
     async def run(self, command: str, *, time_limit: float, limits: Limits | None = None) -> CommandResult:
         """A command of the model (`parse_command`), `Refused` when it is not allowed."""
         argv = parse_command(command)
+        if argv[0] in FILE_UTILITIES:
+            # cat and friends follow symbolic links: every word that may be a path must stay
+            # inside the tree once resolved (option values such as `5` resolve inside too).
+            for arg in argv[1:]:
+                if not arg.startswith("-"):
+                    self.path(arg)
         network = needs_network(argv)
         writable = [p for p in (self.venv, self.cache_dir) if p is not None] if network else []
         return await self.run_argv(

@@ -201,6 +201,14 @@ def test_arguments_that_leave_the_tree_are_refused(command: str) -> None:
         parse_command(command)
 
 
+@pytest.mark.parametrize(
+    "command", ["find -L . -name x", "find . -follow", "ls -L src", "wc --files0-from=list"]
+)
+def test_file_utilities_may_not_follow_links(command: str) -> None:
+    with pytest.raises(Refused, match="follow links"):
+        parse_command(command)
+
+
 def test_unbalanced_quotes_are_refused() -> None:
     with pytest.raises(Refused, match="does not parse"):
         parse_command("cat 'src/app.py")
