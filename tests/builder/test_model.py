@@ -42,8 +42,8 @@ PHASE0 = sample_phases()[0]
 async def make_llm(fake_anthropic: FakeAnthropic) -> AsyncIterator[Callable[..., LLM]]:
     made: list[LLM] = []
 
-    def make(db: Database | None = None, **kwargs: object) -> LLM:
-        llm = LLM(fake_anthropic.settings(), db, **kwargs)  # type: ignore[arg-type]
+    def make(db: Database | None = None, max_retries: int = 2) -> LLM:
+        llm = LLM(fake_anthropic.settings(), db, max_retries=max_retries)
         made.append(llm)
         return llm
 

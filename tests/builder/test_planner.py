@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from forgeguard_app.builder.conversation import FailedCheck
-from forgeguard_app.builder.planner import MAX_FILE_CHARS, MAX_FILES_CHARS, plan_remediation, select_files
+from forgeguard_app.builder.planner import (
+    MAX_FILE_CHARS,
+    MAX_FILES_CHARS,
+    RemediationPlan,
+    plan_remediation,
+    select_files,
+)
 from forgeguard_app.db import Database
 from forgeguard_app.llm import LLM, CallContext
 from tests.builder.model_support import sample_contracts, sample_phases
@@ -36,8 +43,8 @@ async def llm(fake_anthropic: FakeAnthropic) -> AsyncIterator[LLM]:
     await client.close()
 
 
-async def plan(llm: LLM, **overrides: object) -> object:
-    params: dict[str, object] = {
+async def plan(llm: LLM, **overrides: Any) -> RemediationPlan | None:
+    params: dict[str, Any] = {
         "model": PLANNER_MODEL,
         "phase": PHASE,
         "failed": FAILED,
@@ -47,7 +54,7 @@ async def plan(llm: LLM, **overrides: object) -> object:
         "attempt": 2,
     }
     params.update(overrides)
-    return await plan_remediation(llm, **params)  # type: ignore[arg-type]
+    return await plan_remediation(llm, **params)
 
 
 async def test_the_plan_comes_from_the_forced_tool_call_as_numbered_steps(
@@ -56,7 +63,7 @@ async def test_the_plan_comes_from_the_forced_tool_call_as_numbered_steps(
     fake_anthropic.queue(PLAN)
     result = await plan(llm)
     assert result is not None
-    assert result.text() == (  # type: ignore[attr-defined]
+    assert result.text() == (
         "`requests` is imported in app/api/books.py but pyproject.toml does not declare it.\n\n"
         "1. Add `requests>=2.31` to `dependencies` in pyproject.toml.\n"
         "2. Claim pyproject.toml in the sign-off."
