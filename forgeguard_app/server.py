@@ -14,6 +14,8 @@ import aiohttp
 from aiohttp import web
 
 from forgeguard_app import events, webhooks
+from forgeguard_app.builder import jobs as builder_jobs
+from forgeguard_app.builder import page as build_page
 from forgeguard_app.builder.sandbox import isolation_line
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
@@ -35,6 +37,7 @@ JOB_MODULES = (
     "forgeguard_app.checkruns.jobs",
     "forgeguard_app.commands.jobs",
     "forgeguard_app.intake.jobs",
+    "forgeguard_app.builder.jobs",
 )
 
 
@@ -46,6 +49,7 @@ def create_app(state: AppState) -> web.Application:
     health.add_routes(app)
     status.add_routes(app)
     audit_page.add_routes(app)
+    build_page.add_routes(app)
     setup.add_routes(app)
     return app
 
@@ -115,13 +119,14 @@ async def run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
     stopper = asyncio.create_task(stop.wait())
     # Audits whose worker vanished are completed (never left in progress) by
     # whichever worker process is alive: at start, then every few minutes.
-    sweeper = None
+    sweepers = []
     if worker.github is not None:
-        sweeper = asyncio.create_task(watchdog(worker.db, worker.github, worker.settings))
+        sweepers.append(asyncio.create_task(watchdog(worker.db, worker.github, worker.settings)))
+        sweepers.append(asyncio.create_task(builder_jobs.watchdog(worker.db, worker.github)))
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     worker.stop()
     stopper.cancel()
-    if sweeper is not None:
+    for sweeper in sweepers:
         sweeper.cancel()
     await task
 

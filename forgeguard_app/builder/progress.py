@@ -79,7 +79,9 @@ def phase_state(phase: PhaseState) -> str:
     if phase.status == "paused":
         return f"⏸️ paused{failed}"
     if phase.status == "running":
-        return f"🔨 running{failed}" if not phase.failures else f"🔁 failed {phase.failures} times, retrying"
+        if not phase.failures:
+            return "🔨 running"
+        return f"🔁 failed {phase.failures} {'time' if phase.failures == 1 else 'times'}, retrying"
     return "⏳ pending"
 
 

@@ -165,7 +165,8 @@ async def start(req: Request) -> Answer:
         raise
     return Answer(
         f"Building the contracts of #{issue} in #{pull.number}: {len(phases)} phases, "
-        "one commit and one audit each. The progress comment there says where it stands and what to type when it needs you.",
+        "one commit and one audit each. The progress comment there says where it stands "
+        "and what to type when it needs you.",
         True,
     )
 

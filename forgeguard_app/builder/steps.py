@@ -55,6 +55,8 @@ STEP_JOB = "builder.step"
 PUBLISH_EVERY = 20.0
 """Seconds between progress edits for steps that change little (a tool call)."""
 IDLE_TURNS_BEFORE_PAUSE = 3
+COMMAND_TOOLS = frozenset({"run_tests", "check_syntax", "run_command"})
+"""The tools that run a program (in the build's virtual environment)."""
 
 
 async def queue_step(conn: Any, build_id: int, seq: int) -> int:
@@ -128,8 +130,10 @@ class Runner:
             )
         return self.workspace
 
-    async def box(self) -> Sandbox:
-        """The sandbox over the working tree, with the build's virtual environment made or reused."""
+    async def box(self, *, commands: bool = True) -> Sandbox:
+        """The sandbox over the working tree; for commands, with the build's virtual environment."""
+        if not commands:
+            return Sandbox((await self.tree()).root)
         if self.sandbox is None:
             workspace = await self.tree()
             venv = build_dir(self.ctx, self.build.id) / "venv"
@@ -290,7 +294,7 @@ class Runner:
             state.conversation = conversation.to_json()
             return
         except ModelFailed as exc:
-            st.end(state, "failed", f"the model call failed: {exc.reason}", now)
+            st.end(state, "failed", exc.reason, now)
             state.conversation = conversation.to_json()
             return
         state.conversation = conversation.to_json()
@@ -334,7 +338,8 @@ class Runner:
             return
         elif call.name in FILE_TOOLS:
             try:
-                toolbox = Toolbox(await self.tree(), await self.box())
+                sandbox = await self.box(commands=call.name in COMMAND_TOOLS)
+                toolbox = Toolbox(await self.tree(), sandbox)
                 result = await toolbox.run(call.name, call.input)
             except DiskFull as exc:
                 st.pause(state, "error", f"The working tree is full: {exc}", time.time(), resume="tool")

@@ -347,7 +347,7 @@ async def find_commit(
 ) -> BuildCommit | None:
     record = await conn.fetchrow(
         f"""SELECT {_COMMIT_COLUMNS}
-           FROM build_commits WHERE build_id = $1 AND phase = $2 AND attempt = $3 AND kind = $4""",
+           FROM build_commits WHERE build_id = $1 AND phase = $2 AND attempt = $3 AND kind = $4""",  # noqa: S608
         build_id,
         phase,
         attempt,
@@ -436,7 +436,7 @@ async def record_ref(conn: Executor, build_id: int, phase: int, attempt: int, ki
 async def commits_of(conn: Executor, build_id: int) -> list[BuildCommit]:
     rows = await conn.fetch(
         f"""SELECT {_COMMIT_COLUMNS}
-           FROM build_commits WHERE build_id = $1 ORDER BY created_at, phase, attempt, kind""",
+           FROM build_commits WHERE build_id = $1 ORDER BY created_at, phase, attempt, kind""",  # noqa: S608
         build_id,
     )
     return [BuildCommit(**dict(r)) for r in rows]

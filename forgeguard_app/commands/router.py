@@ -12,12 +12,15 @@ See `flow` for how edits and deletions are treated.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from gidgethub.abc import GitHubAPI
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
+from forgeguard_app.builder import commands as builder_commands
+from forgeguard_app.builder import service as builder_service
 from forgeguard_app.commands import bridge, jobs, progress, replies, store
 from forgeguard_app.commands.flow import (
     Answer,
@@ -58,6 +61,16 @@ def describe_place(thread: Thread, places: frozenset[Place]) -> str:
     if Place.INTAKE_ISSUE in places:
         return Place.INTAKE_ISSUE.value
     return thread.kind
+
+
+@dataclass(frozen=True)
+class _BuilderInvocation:
+    ctx: EventContext
+    api: GitHubAPI
+    thread: Thread
+    comment: Comment
+    args: str
+    text: str
 
 
 async def places_of(db: Database, thread: Thread) -> frozenset[Place]:
@@ -154,10 +167,16 @@ async def run_command(
     if command is None:
         await answer(replies.unknown_command(parsed.name), ok=False)
         return
-    if command.builder:
-        await answer(replies.builder_unavailable(command), ok=False)
-        return
     places = await places_of(ctx.db, thread)
+    if command.builder:
+        # until the command table lands: the builder's handlers, places checked by the service
+        invocation = _BuilderInvocation(ctx, api, thread, comment, parsed.args, parsed.text)
+        result = await builder_commands.answer(command.name, invocation)
+        if result.reply:
+            await answer(result.reply, ok=result.ok)
+        else:
+            await react(api, owner, repo, comment.id, SUCCESS if result.ok else FAILURE)
+        return
     if misplaced(command, places):
         await answer(replies.wrong_place(command, describe_place(thread, places)), ok=False)
         return
@@ -165,7 +184,9 @@ async def run_command(
         await answer(replies.help_text(app_slug(ctx.settings)), ok=True)
         return
     if command.name == "status":
-        await answer(await bridge.status_text(ctx.db, thread, places), ok=True)
+        text = await bridge.status_text(ctx.db, thread, places)
+        build = await builder_service.status_text(ctx.db, thread)
+        await answer(text + ("\n\n" + build if build else ""), ok=True)
         return
     if command.name == "audit":
         await answer(await bridge.request_audit(ctx, api, thread, comment), ok=True)
