@@ -221,7 +221,7 @@ class Workspace:
                 _atomic_write(cached, data)
         archive = read_archive(data, max_bytes=quota_bytes)
         workspace = cls(root, commit, archive, quota_bytes=quota_bytes, protected=protected)
-        workspace._cache_dir = cache_dir
+        workspace.cache_dir = cache_dir
         workspace._materialize(overlay or {})
         return workspace
 
@@ -236,14 +236,17 @@ class Workspace:
         quota_bytes: int | None = None,
         protected: Sequence[Path] = (),
         links: Mapping[str, str] | None = None,
+        cache_dir: Path | None = None,
     ) -> Workspace:
         """A tree made from `files` (the base commit's content) with `overlay` applied."""
         archive = read_archive(_archive_bytes(files, set(), links or {}))
         workspace = cls(root, base_commit, archive, quota_bytes=quota_bytes, protected=protected)
+        workspace.cache_dir = cache_dir
         workspace._materialize(overlay or {})
         return workspace
 
-    _cache_dir: Path | None = None
+    cache_dir: Path | None = None
+    """Where `advance` keeps the new base's tarball, so that `prepare` finds it without a download."""
 
     def _state_path(self) -> Path:
         return self.root.parent / f"{self.root.name}{_STATE}"
@@ -483,10 +486,10 @@ class Workspace:
         archive.refused = dict(self.refused)
         self.base_commit = commit
         self._set_base(archive)
-        if self._cache_dir is not None:
-            self._cache_dir.mkdir(parents=True, exist_ok=True)
+        if self.cache_dir is not None:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(
-                self._cache_dir / f"{commit}.tar.gz", _archive_bytes(regular, executable, archive.links)
+                self.cache_dir / f"{commit}.tar.gz", _archive_bytes(regular, executable, archive.links)
             )
         self._state_path().write_text(json.dumps({"base_commit": commit}))
 

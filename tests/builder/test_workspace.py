@@ -192,8 +192,9 @@ def test_a_folder_is_not_deleted_whole(tmp_path: pathlib.Path) -> None:
 
 
 def test_advancing_makes_the_tree_the_new_base_and_caches_it(tmp_path: pathlib.Path) -> None:
-    workspace = Workspace.from_files(tmp_path / "tree", {"a.py": b"a\n"}, base_commit=BASE)
-    workspace._cache_dir = tmp_path / "tarballs"
+    workspace = Workspace.from_files(
+        tmp_path / "tree", {"a.py": b"a\n"}, base_commit=BASE, cache_dir=tmp_path / "tarballs"
+    )
     workspace.write("b.py", b"b\n")
     workspace.advance("c" * 40)
     assert workspace.pending() == {}
