@@ -31,7 +31,8 @@ from forgeguard_app.intake.phases import Phase
 from forgeguard_app.llm.client import EPHEMERAL, ToolUse
 
 CHARS_PER_TOKEN = 3.5
-"""A conservative guess (code and JSON tokenize densely); the API's own count is not needed to stay safe."""
+"""A conservative guess (code and JSON tokenize densely); `calibrate` lowers it when the API counts denser."""
+MIN_CHARS_PER_TOKEN = 1.5
 DEFAULT_CONTEXT_TOKENS = 200_000
 COMPACT_AT = 0.75
 """Compact when the estimated prompt passes this share of the context window…"""
@@ -108,6 +109,8 @@ class Conversation:
     idle_turns: int = 0
     """Consecutive model turns without a tool call (the core may pause after a few)."""
     compactions: int = 0
+    chars_per_token: float = CHARS_PER_TOKEN
+    """Characters of a request per token the API counted (the densest seen, at most CHARS_PER_TOKEN)."""
 
     # persistence ----------------------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class Conversation:
             "truncated": list(self.truncated),
             "idle_turns": self.idle_turns,
             "compactions": self.compactions,
+            "chars_per_token": self.chars_per_token,
         }
 
     @classmethod
@@ -135,6 +139,7 @@ class Conversation:
             truncated=list(raw.get("truncated", [])),
             idle_turns=int(raw.get("idle_turns", 0)),
             compactions=int(raw.get("compactions", 0)),
+            chars_per_token=float(raw.get("chars_per_token", CHARS_PER_TOKEN)),
         )
 
     # state ------------------------------------------------------------------------------------------
@@ -264,14 +269,25 @@ class Conversation:
 
     # compaction -------------------------------------------------------------------------------------
 
-    def estimate_tokens(self, *, system: Any = None, tools: Any = None) -> int:
-        """An estimate of the prompt's size in tokens (characters of its JSON over CHARS_PER_TOKEN)."""
+    def prompt_chars(self, *, system: Any = None, tools: Any = None) -> int:
+        """The size of the prompt as JSON characters (messages, and system and tools when given)."""
         size = len(json.dumps(self.messages, ensure_ascii=False))
         if system is not None:
             size += len(json.dumps(system, ensure_ascii=False))
         if tools is not None:
             size += len(json.dumps(tools, ensure_ascii=False))
-        return math.ceil(size / CHARS_PER_TOKEN)
+        return size
+
+    def estimate_tokens(self, *, system: Any = None, tools: Any = None) -> int:
+        """An estimate of the prompt's size in tokens (its JSON characters over `chars_per_token`)."""
+        return math.ceil(self.prompt_chars(system=system, tools=tools) / self.chars_per_token)
+
+    def calibrate(self, prompt_chars: int, prompt_tokens: int) -> None:
+        """Learn from the API's count of a request (`Usage.total_input_tokens`) not to fall short of it."""
+        if prompt_chars <= 0 or prompt_tokens <= 0:
+            return
+        measured = max(prompt_chars / prompt_tokens, MIN_CHARS_PER_TOKEN)
+        self.chars_per_token = min(self.chars_per_token, measured)
 
     def needs_compaction(
         self, *, system: Any = None, tools: Any = None, context_tokens: int = DEFAULT_CONTEXT_TOKENS

@@ -109,6 +109,7 @@ async def take_turn(
     if settings.compact:
         compacted = conversation.compact(system=system, tools=tools, context_tokens=settings.context_tokens)
     for retry in (False, True):
+        sent_chars = conversation.prompt_chars(system=system, tools=tools)
         try:
             result = await llm.call_tool(
                 purpose=PURPOSE,
@@ -132,6 +133,7 @@ async def take_turn(
             )
             compacted = True
 
+    conversation.calibrate(sent_chars, result.usage.total_input_tokens)
     content: list[dict[str, Any]] = list(result.content)
     cut_id = _cut_tool_use(content) if result.stop_reason == "max_tokens" else None
     conversation.add_assistant(content, truncated=[cut_id] if cut_id else [])

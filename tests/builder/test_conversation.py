@@ -283,3 +283,18 @@ def test_a_compacted_conversation_still_takes_tool_results() -> None:
     conversation.compact(context_tokens=conversation.estimate_tokens())
     conversation.add_tool_result("n1", "app/")
     assert api_problem(conversation) is None
+
+
+def test_a_denser_count_from_the_api_raises_the_estimates() -> None:
+    conversation = two_phases(turns=3, output=BIG)
+    before = conversation.estimate_tokens()
+    conversation.calibrate(conversation.prompt_chars(), before * 2)
+    assert conversation.estimate_tokens() >= before * 2 - 1
+    assert Conversation.from_json(conversation.to_json()).chars_per_token == conversation.chars_per_token
+
+
+def test_a_sparser_count_never_lowers_the_estimates() -> None:
+    conversation = two_phases(turns=3, output=BIG)
+    before = conversation.estimate_tokens()
+    conversation.calibrate(conversation.prompt_chars(), before // 3)
+    assert conversation.estimate_tokens() == before
