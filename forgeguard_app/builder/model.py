@@ -123,11 +123,11 @@ async def take_turn(
             )
             break
         except LLMUnavailable as exc:
-            raise ModelUnavailable(str(exc)) from exc
+            raise ModelUnavailable(_reason(exc)) from exc
         except LLMError as exc:
             # our estimate was short of the API's count: compact whatever it says, once
             if retry or not settings.compact or not _too_long(exc):
-                raise ModelFailed(str(exc)) from exc
+                raise ModelFailed(_reason(exc)) from exc
             conversation.compact(
                 system=system, tools=tools, context_tokens=settings.context_tokens, force=True
             )
@@ -152,6 +152,14 @@ async def take_turn(
         compacted=compacted,
         notes=notes,
     )
+
+
+def _reason(exc: LLMError) -> str:
+    """The API's reason (`overloaded_error: Overloaded`), without the client's lead-in."""
+    text = str(exc)
+    for lead in ("the model is unavailable: ", "the model call failed: "):
+        text = text.removeprefix(lead)
+    return text
 
 
 def _too_long(exc: LLMError) -> bool:

@@ -179,8 +179,9 @@ async def test_an_overload_that_persists_raises_model_unavailable_and_leaves_the
     fake_anthropic.queue(*overloaded_for(3))
     conversation = started()
     before = conversation.to_json()
-    with pytest.raises(ModelUnavailable, match="overloaded_error"):
+    with pytest.raises(ModelUnavailable) as raised:
         await take_turn(make_llm(max_retries=2), conversation, CONTRACTS, SETTINGS)
+    assert raised.value.reason == "overloaded_error: Overloaded"
     assert conversation.to_json() == before
 
 
