@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forgeguard_app.builder.conversation import FailedCheck
-from forgeguard_app.builder.prompt import _render, contracts_text, fence, phase_title
+from forgeguard_app.builder.prompt import CONTRACTS_DIR, contracts_text, fence, phase_title, render_template
 from forgeguard_app.intake.phases import Phase
 from forgeguard_app.llm.accounting import CallContext, Usage
 from forgeguard_app.llm.client import LLM, LLMError, text_block, tool
@@ -98,10 +98,12 @@ def select_files(
 ) -> list[tuple[str, str]]:
     """The files to show the planner, as (path, text): named in findings first, then claimed, then the rest.
 
-    Each is cut at MAX_FILE_CHARS and all together stop at MAX_FILES_CHARS.
+    The contracts are left out (the system prompt holds them). Each file is
+    cut at MAX_FILE_CHARS and all together stop at MAX_FILES_CHARS.
     """
-    named = [p for p in files if any(f.startswith(f"{p}:") or f == p for c in failed for f in c.findings)]
-    order = list(dict.fromkeys([*named, *(p for p in claimed if p in files), *sorted(files)]))
+    shown = [p for p in files if not p.startswith(f"{CONTRACTS_DIR}/")]  # the contracts are in the system
+    named = [p for p in shown if any(f.startswith(f"{p}:") or f == p for c in failed for f in c.findings)]
+    order = list(dict.fromkeys([*named, *(p for p in claimed if p in shown), *sorted(shown)]))
     out: list[tuple[str, str]] = []
     budget = MAX_FILES_CHARS
     for path in order:
@@ -127,10 +129,10 @@ def planner_request(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The planner call's (system, messages): instructions and contracts cached; findings, files as data."""
     system = [
-        text_block(_render("planner.md.j2"), cache=True),
+        text_block(render_template("planner.md.j2"), cache=True),
         text_block(contracts_text(contracts), cache=True),
     ]
-    body = _render(
+    body = render_template(
         "planner_turn.md.j2",
         title=phase_title(phase),
         attempt=attempt,

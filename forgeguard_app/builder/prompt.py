@@ -82,7 +82,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _render(name: str, **values: Any) -> str:
+def render_template(name: str, **values: Any) -> str:
+    """One of the templates under `templates/builder/`, rendered and stripped."""
     return environment().get_template(f"builder/{name}").render(**values).strip()
 
 
@@ -117,7 +118,7 @@ def select_contracts(files: Mapping[str, str]) -> list[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def instructions() -> str:
     """The standing instructions, the same for every build (so the API caches them across builds)."""
-    return _render("system.md.j2")
+    return render_template("system.md.j2")
 
 
 def system_blocks(contracts: Mapping[str, str], *, cache: bool = True) -> list[dict[str, Any]]:
@@ -130,17 +131,17 @@ def system_blocks(contracts: Mapping[str, str], *, cache: bool = True) -> list[d
 
 def contracts_text(contracts: Mapping[str, str]) -> str:
     """This build's contracts, each wrapped as data in `<contract path="…">`."""
-    return _render("contracts.md.j2", contracts=select_contracts(contracts))
+    return render_template("contracts.md.j2", contracts=select_contracts(contracts))
 
 
 def render_phase_turn(phase: Phase, *, total: int | None = None, note: str | None = None) -> str:
     """The user turn that opens a phase: `Phase <N> -- <name>`, objective, deliverables, exit criteria."""
-    return _render("phase.md.j2", phase=phase, total=total, note=note)
+    return render_template("phase.md.j2", phase=phase, total=total, note=note)
 
 
 def render_signoff(verdict: SignoffVerdict) -> str:
     """The `sign_off_phase` result: `PASS`/`FAIL` first, the phase, failed checks and findings, the plan."""
-    return _render("signoff.md.j2", verdict=verdict)
+    return render_template("signoff.md.j2", verdict=verdict)
 
 
 def render_interjection(text: str, *, login: str, kind: str = "say") -> str:
@@ -148,7 +149,7 @@ def render_interjection(text: str, *, login: str, kind: str = "say") -> str:
     body = text.strip()
     if len(body) > MAX_INTERJECTION_CHARS:
         body = body[:MAX_INTERJECTION_CHARS] + "\n[… cut …]"
-    return _render(
+    return render_template(
         "interjection.md.j2", text=body, login=_LOGIN.sub("", login)[:39], kind=_LOGIN.sub("", kind)
     )
 
@@ -159,4 +160,4 @@ def is_interjection(text: str) -> bool:
 
 def render_digest(*, verdicts: Sequence[str], interjections: Sequence[str]) -> str:
     """The turn that replaces earlier phases after compaction: every audit verdict and interjection, whole."""
-    return _render("digest.md.j2", verdicts=verdicts, interjections=interjections)
+    return render_template("digest.md.j2", verdicts=verdicts, interjections=interjections)

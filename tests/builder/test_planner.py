@@ -133,3 +133,8 @@ def test_the_files_are_bounded_each_and_in_total() -> None:
     assert all(len(text) <= MAX_FILE_CHARS + 100 for _, text in chosen)
     assert sum(len(text) for _, text in chosen) <= MAX_FILES_CHARS + 100 * len(chosen)
     assert chosen[0][1].endswith(f"[… cut at {MAX_FILE_CHARS:,} of {MAX_FILE_CHARS * 2:,} characters …]")
+
+
+def test_the_contracts_are_not_repeated_among_the_files() -> None:
+    files = {"Forge/Contracts/stack.md": "Python", "app/main.py": "x = 1"}
+    assert [p for p, _ in select_files(files, FAILED, [])] == ["app/main.py"]
