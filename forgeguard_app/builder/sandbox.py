@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import resource
+import secrets
 import shlex
 import shutil
 import signal
@@ -65,6 +66,8 @@ FIND_ACTIONS = frozenset(
 )
 PR_SET_CHILD_SUBREAPER = 36
 FOLLOWING = frozenset({"-L", "-H", "-follow", "--dereference", "--dereference-command-line"})
+RUN_MARKER = "FORGEGUARD_SANDBOX_RUN"
+"""Set to a fresh token in every command's environment: how `_sweep` finds what escaped the group."""
 SANDBOX_TMP = "/tmp"  # noqa: S108 (a fresh tmpfs inside bubblewrap)
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
@@ -542,6 +545,38 @@ def _reap(pgid: int) -> None:
             pass
 
 
+async def _exited(proc: asyncio.subprocess.Process) -> None:
+    """The command's own process has exited. (`Process.wait()` also waits for its pipes to
+    close, which a child it left behind keeps open.)"""
+    delay = 0.002
+    while proc.returncode is None:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _sweep(marker: str) -> int:
+    """Kills what is left of a run outside its process group (a child that called setsid):
+    every process whose environment holds the run's marker. Bubblewrap's pid namespace makes
+    this unnecessary; without it, this is what finds them. The count killed."""
+    needle = f"{RUN_MARKER}={marker}".encode()
+    killed = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(int(entry.name), os.WNOHANG)
+    return killed
+
+
 async def _group_gone(pgid: int, wait: float = 5.0) -> bool:
     """Kills and reaps the group until nothing of it is left (False after `wait` seconds)."""
     deadline = time.monotonic() + wait
@@ -605,6 +640,7 @@ class Sandbox:
             "PYTHONUNBUFFERED": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_NO_INPUT": "1",
+            "PIP_PROGRESS_BAR": "off",
             "CI": "1",
             "NO_COLOR": "1",
             "npm_config_update_notifier": "false",
@@ -714,10 +750,11 @@ class Sandbox:
             for folder in (home, home / "tmp"):
                 os.chown(folder, *owner)
         started = time.monotonic()
+        marker = secrets.token_hex(8)
         proc = await asyncio.create_subprocess_exec(
             *full,
             cwd=self.root,
-            env=self.environment(network=network),
+            env={**self.environment(network=network), RUN_MARKER: marker},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -733,7 +770,7 @@ class Sandbox:
         timed_out = False
         try:
             async with asyncio.timeout(time_limit):
-                await proc.wait()
+                await _exited(proc)
                 # Output still open after the exit means a child lives on: give it a moment.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(readers), 1.0)
@@ -743,11 +780,15 @@ class Sandbox:
             _kill_group(pgid)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            await proc.wait()
+            escaped = _sweep(marker)
+            if escaped:
+                log.info("sandbox: %d processes of %s had left the process group; killed", escaped, argv[0])
             try:
                 await asyncio.wait_for(readers, 5.0)
             except TimeoutError:
                 log.warning("sandbox: output of %s still open after the kill", argv[0])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5.0)
             if not await _group_gone(pgid):
                 log.warning("sandbox: process group %d survived SIGKILL", pgid)
         stdout, stdout_cut = out.result()
