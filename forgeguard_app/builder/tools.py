@@ -129,6 +129,11 @@ class TestRun:
         return "PASS" if self.exit_code == 0 and not self.timed_out else "FAIL"
 
 
+def _shown(name: str) -> str:
+    """A name from the disk as text the model can receive (bad bytes replaced)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 # -- inputs
 
 
@@ -340,7 +345,8 @@ class Toolbox:
             for entry in entries:
                 if entry.name == HOME_DIR or entry.name.startswith(".forge-write-"):
                     continue
-                names.append(entry.name + "/" if entry.is_dir() else entry.name)
+                name = _shown(entry.name)
+                names.append(name + "/" if entry.is_dir() else name)
         names.sort()
         shown = names[:MAX_LISTING]
         text = "\n".join(shown) if shown else "(empty)"
@@ -393,7 +399,7 @@ class Toolbox:
             scanned += size
             if b"\0" in data[:8000]:
                 continue
-            rel = file.relative_to(top).as_posix() if top in file.parents else file.as_posix()
+            rel = _shown(file.relative_to(top).as_posix() if top in file.parents else file.as_posix())
             for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
                 if regex.search(line):
                     hits.append(f"{rel}:{number}: {line.strip()[:LINE_CAP]}")

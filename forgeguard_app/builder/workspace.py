@@ -56,6 +56,8 @@ IGNORED = (
 )
 """Never pending unless committed (besides the repository's own `.gitignore`): what tools leave."""
 
+MAX_PENDING_FILE = 10_000_000
+"""A file larger than this is left out of `pending()` (it would be saved after every step)."""
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _STATE = ".forge-workspace.json"
 
@@ -80,6 +82,15 @@ def _git_blob_id(data: bytes) -> str:
 
 def _is_git(part: str) -> bool:
     return part.lower().rstrip(". ") == ".git"
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name from the disk is valid UTF-8 (os.walk keeps bad bytes as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unwritable(rel: str) -> bool:
@@ -182,6 +193,8 @@ class Workspace:
         self._owner = file_owner()
         self._set_base(archive)
         self._stats: dict[str, tuple[int, int, int, str]] = {}
+        self.left_out: dict[str, str] = {}
+        """Files on disk the last `pending()` could not include (path -> why): tell the model."""
 
     def __repr__(self) -> str:
         return f"Workspace({self.root}, base={self.base_commit[:12]})"
@@ -397,7 +410,7 @@ class Workspace:
                 if os.path.islink(os.path.join(folder, name)):
                     files.append(name)
                     continue
-                if rel not in tracked_dirs and spec.match_file(rel + "/"):
+                if _utf8(rel) and rel not in tracked_dirs and spec.match_file(rel + "/"):
                     continue
                 kept.append(name)
             dirs[:] = kept
@@ -405,8 +418,23 @@ class Workspace:
                 rel = prefix + name
                 if name.startswith(".forge-write-"):
                     continue
-                if rel in self._base or not spec.match_file(rel):
+                if rel in self._base or not _utf8(rel) or not spec.match_file(rel):
                     yield rel
+
+    def _unusable(self, rel: str) -> str | None:
+        """Why a path on disk cannot be part of a commit, or None."""
+        if not _utf8(rel):
+            return "its name is not UTF-8"
+        try:
+            info = os.lstat(os.path.join(self.root, rel))
+        except OSError:
+            return "it vanished"
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+            # Opening a fifo would block; devices and sockets are no files to commit.
+            return "it is not a regular file"
+        if info.st_size > MAX_PENDING_FILE:
+            return f"it is {info.st_size} bytes (more than {MAX_PENDING_FILE})"
+        return None
 
     def _current(self, rel: str) -> tuple[str, bytes | None]:
         """The blob id of a file on disk (cached by size, mtime and inode), and its bytes when read."""
@@ -429,8 +457,14 @@ class Workspace:
         """Files added or changed since the base commit (bytes) and files deleted (None)."""
         changes: dict[str, bytes | None] = {}
         seen: set[str] = set()
+        left_out: dict[str, str] = {}
         for rel in self._walk():
             seen.add(rel)
+            why = self._unusable(rel)
+            if why is not None:
+                if rel not in self._base:
+                    left_out[rel] = why
+                continue
             try:
                 blob, data = self._current(rel)
             except OSError:
@@ -446,6 +480,10 @@ class Workspace:
         for rel in self._base:
             if rel not in seen and rel not in self.refused and not _unwritable(rel):
                 changes[rel] = None
+        for rel, why in left_out.items():
+            if self.left_out.get(rel) != why:
+                log.warning("workspace %s: %s left out of the pending files: %s", self.root, rel, why)
+        self.left_out = left_out
         return dict(sorted(changes.items()))
 
     def snapshot(self) -> dict[str, bytes]:

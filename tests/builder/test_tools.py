@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import pytest
@@ -100,6 +101,15 @@ async def test_list_directory_marks_folders_with_a_slash(tmp_path: pathlib.Path)
     assert root.text == "docs/\nsrc/\ntests/"
     inner = await tools.run("list_directory", {"path": "src/shelf"})
     assert inner.text == "__init__.py\nitems.py"
+
+
+async def test_a_name_that_is_not_utf8_is_listed_readably(tmp_path: pathlib.Path) -> None:
+    tools = toolbox(tmp_path, {"a.txt": "needle\n"})
+    (tools.workspace.root / os.fsdecode(b"b-\xff.txt")).write_text("needle\n")
+    listed = await tools.run("list_directory", {"path": "."})
+    assert listed.text == "a.txt\nb-\ufffd.txt"
+    found = await tools.run("search_code", {"pattern": "needle"})
+    assert found.text == "a.txt:1: needle\nb-\ufffd.txt:1: needle"
 
 
 async def test_list_directory_of_a_file_is_an_error(tmp_path: pathlib.Path) -> None:

@@ -15,7 +15,13 @@ import pytest
 
 from checks.memory import MemorySource
 from forgeguard_app.builder.sandbox import Refused
-from forgeguard_app.builder.workspace import DiskFull, UnsafeArchive, Workspace, read_archive
+from forgeguard_app.builder.workspace import (
+    MAX_PENDING_FILE,
+    DiskFull,
+    UnsafeArchive,
+    Workspace,
+    read_archive,
+)
 from forgeguard_app.github.client import GitHubApp, InstallationAPI
 from tests.builder.sandbox_support import BASE
 from tests.fixtures.github import FakeGitHub, FakeRepo
@@ -158,6 +164,22 @@ def test_changes_under_git_or_workflows_made_by_commands_are_never_pending(tmp_p
     (workspace.root / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
     (workspace.root / ".github" / "CODEOWNERS").write_text("* @octo\n")
     assert workspace.pending() == {".github/CODEOWNERS": b"* @octo\n"}
+
+
+def test_fifos_huge_files_and_undecodable_names_are_left_out_with_the_reason(tmp_path: pathlib.Path) -> None:
+    workspace = Workspace.from_files(tmp_path / "tree", {"a.py": b"a\n"}, base_commit=BASE)
+    root = workspace.root
+    os.mkfifo(root / "pipe")
+    with open(root / "huge.bin", "wb") as handle:
+        handle.truncate(MAX_PENDING_FILE + 1)
+    (root / os.fsdecode(b"bad-\xff.txt")).write_text("x")
+    (root / "fine.py").write_text("ok\n")
+    assert workspace.pending() == {"fine.py": b"ok\n"}
+    assert workspace.left_out == {
+        "pipe": "it is not a regular file",
+        "huge.bin": f"it is {MAX_PENDING_FILE + 1} bytes (more than {MAX_PENDING_FILE})",
+        os.fsdecode(b"bad-\xff.txt"): "its name is not UTF-8",
+    }
 
 
 def test_the_snapshot_and_the_base_give_the_engine_the_pending_change(tmp_path: pathlib.Path) -> None:
