@@ -124,6 +124,7 @@ class ProgressView:
     waiting: list[Interjection] = field(default_factory=list)
     cost_usd: float = 0.0
     budget_usd: float = 25.0
+    budget_raise_usd: float = 25.0
     phase_costs: list[PhaseCost] = field(default_factory=list)
     tool_counts: dict[str, int] = field(default_factory=dict)
     end_reason: str | None = None
@@ -218,6 +219,7 @@ def render_progress(view: ProgressView) -> str:
         "waiting": view.waiting,
         "cost": Trusted(format_cost(view.cost_usd)),
         "budget": Trusted(format_cost(view.budget_usd)),
+        "budget_raise": Trusted(format_cost(view.budget_raise_usd)),
         "pause": state.pause,
         "paused_phase": current if state.pause is not None else None,
         "elapsed": Trusted(format_seconds(elapsed)),

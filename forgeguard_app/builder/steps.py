@@ -552,6 +552,7 @@ async def render_for(ctx: JobContext, build: BuildRow) -> str:
         waiting=await store.pending_interjections(pool, build.id),
         cost_usd=float(costs.total_usd),
         budget_usd=float(budget.limit(build.state.budget_raises)),
+        budget_raise_usd=float(build.config.budget_raise_usd),
         phase_costs=[
             progress_view.PhaseCost(
                 phase=p.phase or 0,

@@ -252,13 +252,9 @@ async def open_contracts_pull(bench: BuildBench, *, approved: bool = True) -> No
 
 @pytest.fixture
 async def build_bench(
-    fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database, request: pytest.FixtureRequest
+    fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database
 ) -> AsyncIterator[BuildBench]:
-    """The whole app, a repository with approved contracts, `octocat` a writer and `visitor` a reader.
-
-    `@pytest.mark.contracts_not_approved` leaves the contracts pull request open, not approved.
-    """
-    approved = request.node.get_closest_marker("contracts_not_approved") is None
+    """The whole app, a repository with approved contracts, `octocat` a writer and `visitor` a reader."""
     load_job_modules()
     settings = fake_github.settings(
         public_url="https://forgeguard.test",
@@ -279,7 +275,7 @@ async def build_bench(
         try:
             worker = Worker(db, settings, github=github, llm=llm)
             bench = BuildBench(fake_github, fake_anthropic, db, settings, client, worker, repo, issue=issue)
-            await open_contracts_pull(bench, approved=approved)
+            await open_contracts_pull(bench)
             yield bench
         finally:
             await client.close()
