@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -450,21 +450,23 @@ def isolation_line() -> str:
 # -- running
 
 
+def _pids_of(uid: int) -> Iterator[str]:
+    """Pids of the processes running as `uid` (the owner of `/proc/<pid>`: one stat each)."""
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    yield entry.name
+            except OSError:
+                continue
+
+
 def _tasks_of(uid: int) -> int:
     """Threads of every process of `uid` (what RLIMIT_NPROC counts)."""
     total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/status", "rb") as status:
-                text = status.read()
-        except OSError:
-            continue
-        uid_line = re.search(rb"^Uid:\s+(\d+)", text, re.M)
-        threads = re.search(rb"^Threads:\s+(\d+)", text, re.M)
-        if uid_line and int(uid_line[1]) == uid:
-            total += int(threads[1]) if threads else 1
+    for pid in _pids_of(uid):
+        with contextlib.suppress(OSError):
+            total += len(os.listdir(f"/proc/{pid}/task"))
     return total
 
 
@@ -554,26 +556,24 @@ async def _exited(proc: asyncio.subprocess.Process) -> None:
         delay = min(delay * 2, 0.05)
 
 
-def _sweep(marker: str) -> int:
+def _sweep(marker: str, uid: int) -> int:
     """Kills what is left of a run outside its process group (a child that called setsid):
-    every process whose environment holds the run's marker. Bubblewrap's pid namespace makes
-    this unnecessary; without it, this is what finds them. The count killed."""
+    every process of `uid` whose environment holds the run's marker. Bubblewrap's pid
+    namespace makes this unnecessary; without it, this is what finds them. The count killed."""
     needle = f"{RUN_MARKER}={marker}".encode()
     killed = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for pid in _pids_of(uid):
         try:
-            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
                 environ = handle.read()
         except OSError:
             continue
         if needle in environ.split(b"\0"):
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
+                os.kill(int(pid), signal.SIGKILL)
                 killed += 1
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(int(entry.name), os.WNOHANG)
+                os.waitpid(int(pid), os.WNOHANG)
     return killed
 
 
@@ -742,7 +742,9 @@ class Sandbox:
         _become_subreaper()
         full, user = self._launch(argv, network=network, writable=writable)
         runs_as = _run_as() if self.isolation is IsolationMode.BWRAP else user
-        processes = _tasks_of(runs_as[0] if runs_as else os.getuid()) + limits.processes
+        uid = runs_as[0] if runs_as else os.getuid()
+        # Root is not held by RLIMIT_NPROC, so its count would only cost time.
+        processes = (_tasks_of(uid) if uid != 0 else 0) + limits.processes
         home = self.root / HOME_DIR
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         owner = file_owner()
@@ -780,7 +782,7 @@ class Sandbox:
             _kill_group(pgid)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            escaped = _sweep(marker)
+            escaped = 0 if self.isolation is IsolationMode.BWRAP else _sweep(marker, uid)
             if escaped:
                 log.info("sandbox: %d processes of %s had left the process group; killed", escaped, argv[0])
             try:
