@@ -16,7 +16,7 @@ from aiohttp import web
 from forgeguard_app import events, webhooks
 from forgeguard_app.builder import jobs as builder_jobs
 from forgeguard_app.builder import page as build_page
-from forgeguard_app.builder.sandbox import isolation_line
+from forgeguard_app.builder.sandbox import isolation_line, sandbox_status
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -47,6 +47,7 @@ def create_app(state: AppState) -> web.Application:
     app[APP_STATE] = state
     webhooks.add_routes(app)
     health.add_routes(app)
+    app[health.SANDBOX_STATUS] = sandbox_status
     status.add_routes(app)
     audit_page.add_routes(app)
     build_page.add_routes(app)

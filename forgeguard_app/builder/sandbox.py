@@ -447,6 +447,11 @@ def isolation_line() -> str:
     )
 
 
+def sandbox_status() -> dict[str, str]:
+    """What /health shows: the isolation mode and its one-line description."""
+    return {"isolation": isolation_mode().value, "detail": isolation_line()}
+
+
 # -- running
 
 
