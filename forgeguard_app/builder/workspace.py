@@ -93,6 +93,11 @@ def _utf8(name: str) -> bool:
     return True
 
 
+def _readable(name: str) -> str:
+    """A name from the disk as valid text (bad bytes replaced): for logs, the model, the database."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _unwritable(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     return any(_is_git(p) for p in parts) or parts[:2] == (".github", "workflows")
@@ -136,7 +141,9 @@ def _take(archive: _Archive, tar: tarfile.TarFile, member: tarfile.TarInfo) -> N
     name = member.name
     parts = PurePosixPath(name).parts
     rel = "/".join(parts[1:])
-    if name.startswith("/") or ".." in parts:
+    if not _utf8(name):
+        archive.refused[_readable(name)] = "its name is not UTF-8"
+    elif name.startswith("/") or ".." in parts:
         archive.refused[name] = "absolute path or `..`"
     elif not rel or member.isdir():
         return
@@ -463,7 +470,7 @@ class Workspace:
             why = self._unusable(rel)
             if why is not None:
                 if rel not in self._base:
-                    left_out[rel] = why
+                    left_out[_readable(rel)] = why
                 continue
             try:
                 blob, data = self._current(rel)
