@@ -71,7 +71,7 @@ async def test_a_build_whose_worker_is_killed_mid_phase_is_finished_by_another_w
         WORKER,
         cwd=tmp_path,
         env=worker_env(bench, database_url, tmp_path / "worker-a"),
-        stdout=open(tmp_path / "worker-a.log", "wb"),  # noqa: SIM115, ASYNC230
+        stdout=open(tmp_path / "worker-a.log", "wb"),  # noqa: SIM115
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
