@@ -42,9 +42,10 @@ sys.path.insert(0, str(ROOT))
 from forgeguard_app.db import Database  # noqa: E402
 from forgeguard_app.github.client import GitHubApp  # noqa: E402
 from forgeguard_app.jobs import Worker  # noqa: E402
-from forgeguard_app.server import create_app, load_job_modules  # noqa: E402
+from forgeguard_app.server import create_app  # noqa: E402
 from forgeguard_app.settings import Settings  # noqa: E402
 from forgeguard_app.web.state import AppState  # noqa: E402
+from forgeguard_app.wiring import job_registry  # noqa: E402
 from tests.checkruns.conftest import push_payload  # noqa: E402
 from tests.checkruns.repos import difflog, governed_files, module  # noqa: E402
 from tests.fixtures.db import with_database  # noqa: E402
@@ -183,7 +184,6 @@ async def main(pushes: int, files: int, workers: int, dispatch_ms: float | None 
         repo: RepoInfo = info["repo"]
         print(f"repository: {len(contents)} files", file=sys.stderr)
         db, handle = await database(tmp)
-        load_job_modules()
         settings = Settings(
             app_id=info["app_id"],
             client_id=info["client_id"],
@@ -206,7 +206,7 @@ async def main(pushes: int, files: int, workers: int, dispatch_ms: float | None 
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
             port = runner.addresses[0][1]
-            worker = Worker(db, settings, concurrency=workers, github=github)
+            worker = Worker(db, settings, concurrency=workers, github=github, registry=job_registry())
             if dispatch_ms is not None:
                 worker.dispatch_interval = timedelta(milliseconds=dispatch_ms)
             worker_task = asyncio.create_task(worker.run())

@@ -31,6 +31,15 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ORDERED_MARKER = re.compile(r"^(\d+)([.)])")
 _BULLET_MARKER = re.compile(r"^([-+])")
+# Unicode format characters: bidirectional overrides and isolates, zero-width characters, tags.
+_FORMAT = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0000-\U000e007f]"
+)
+_REFERENCE = re.compile(r"#(?=\d)")
+_GH_REFERENCE = re.compile(r"\b(GH)(?=-\d)", re.IGNORECASE)
+_BARE_URL = re.compile(r"\b((?:https?|ftp):)(?=//)|\b(www)(?=\.)", re.IGNORECASE)
+_ZWSP = "\u200b"
 
 
 def console(report: AuditReport) -> str:
@@ -108,16 +117,33 @@ def markdown(report: AuditReport) -> str:
     return summary_markdown(report) + "\n" + details_markdown(report)
 
 
+def strip_format(text: str) -> str:
+    """`text` without Unicode format characters (bidirectional overrides, zero-width characters, tags)."""
+    return _FORMAT.sub("", text)
+
+
 def escape(text: str) -> str:
-    """Untrusted text made inert inline in Markdown: one line, no HTML, links, emphasis, cells,
-    math or mentions, and no list marker at its start; other punctuation is left readable."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    """Untrusted text made inert inline in Markdown: one line, no HTML, links, images, autolinks or bare
+    URLs, emphasis, cells, math, mentions or references (`#12`, `org/repo#3`, `GH-12`), no list or
+    heading marker at its start, no Unicode format characters (RTL overrides, zero-width characters);
+    other punctuation is left readable."""
+    text = " ".join(_CONTROL.sub(" ", _FORMAT.sub("", text)).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _ORDERED_MARKER.sub(r"\1\\\2", text)
     text = _BULLET_MARKER.sub(r"\\\1", text)
-    # a zero-width space after @ keeps GitHub from notifying anyone
-    return text.replace("@", "@\u200b")
+    return defuse(text)
+
+
+def defuse(text: str) -> str:
+    """Mentions, references (`#12`, `org/repo#3`, `GH-12`) and bare URLs made inert in text GitHub shows,
+    Markdown or plain (a title): GitHub links them after Markdown is parsed, so a backslash does not
+    stop them; a zero-width space inside each does (and notifies no one). Format characters go."""
+    text = _FORMAT.sub("", text)
+    text = _REFERENCE.sub("#" + _ZWSP, text)
+    text = _GH_REFERENCE.sub(lambda m: m.group(1) + _ZWSP, text)
+    text = _BARE_URL.sub(lambda m: (m.group(1) or m.group(2)) + _ZWSP, text)
+    return text.replace("@", "@" + _ZWSP)
 
 
 def _details(result: CheckResult) -> str:

@@ -1,69 +1,22 @@
-"""The `delivery` job: a stored webhook delivery routed to the feature routers."""
+"""The `delivery` job: a stored webhook delivery routed to the feature routers (composed in `wiring`)."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-from types import ModuleType
 from typing import Any
 
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from forgeguard_app.context import EventContext, JobContext
-from forgeguard_app.jobs import describe_error, handler
+from forgeguard_app.jobs import JobFunc, describe_error
 from forgeguard_app.logs import delivery_id_var
 
 log = logging.getLogger(__name__)
 
 DELIVERY_JOB = "delivery"
-# Modules exposing a gidgethub `router`; one that is not there yet is skipped.
-ROUTER_MODULES = (
-    "forgeguard_app.installations",
-    "forgeguard_app.checkruns.router",
-    "forgeguard_app.commands.router",
-)
-
-
-def import_available(module_names: tuple[str, ...]) -> tuple[list[ModuleType], list[str]]:
-    """Import the modules that are there; the names left out.
-
-    A module that is not there is left out quietly; one that fails to import is
-    left out with its error logged, so one broken feature does not stop the others.
-    """
-    modules: list[ModuleType] = []
-    missing: list[str] = []
-    for name in module_names:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            missing.append(name)
-            if exc.name is None or not name.startswith(exc.name):
-                log.exception("%s cannot be imported", name)
-        except Exception:
-            missing.append(name)
-            log.exception("%s cannot be imported", name)
-    return modules, missing
-
-
-def load_routers(module_names: tuple[str, ...] = ROUTER_MODULES) -> tuple[Router, list[str]]:
-    """One Router made of every available module's `router`, and the names of the modules left out."""
-    modules, missing = import_available(module_names)
-    return Router(*(module.router for module in modules)), missing
-
-
-_router: Router | None = None
-
-
-def router() -> Router:
-    """The composed router, built on first use (the feature modules import this one's jobs)."""
-    global _router
-    if _router is None:
-        _router, missing = load_routers()
-        for name in missing:
-            log.warning("event router %s is not available; its events are not handled", name)
-    return _router
+DELIVERY_MAX_ATTEMPTS = 3
 
 
 def delivery_order_key(repository_id: int | None) -> str | None:
@@ -71,8 +24,16 @@ def delivery_order_key(repository_id: int | None) -> str | None:
     return None if repository_id is None else f"deliveries:repo:{repository_id}"
 
 
-@handler(DELIVERY_JOB, max_attempts=3)
-async def run_delivery(ctx: JobContext, payload: dict[str, Any]) -> None:
+def delivery_job(router: Router) -> JobFunc:
+    """The `delivery` job's handler, dispatching through `router` (see `forgeguard_app.wiring`)."""
+
+    async def run(ctx: JobContext, payload: dict[str, Any]) -> None:
+        await run_delivery(ctx, payload, router)
+
+    return run
+
+
+async def run_delivery(ctx: JobContext, payload: dict[str, Any], router: Router) -> None:
     """Load the delivery, dispatch it, and mark it processed (or failed on the last attempt)."""
     delivery_id = str(payload["delivery_id"])
     token = delivery_id_var.set(delivery_id)
@@ -99,7 +60,7 @@ async def run_delivery(ctx: JobContext, payload: dict[str, Any]) -> None:
             installation_id=row["installation_id"],
         )
         try:
-            await router().dispatch(event, event_ctx)
+            await router.dispatch(event, event_ctx)
         except Exception as exc:
             if ctx.final_attempt:
                 await _mark(ctx, delivery_id, "failed", describe_error(exc))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 
-from forgeguard_app import events, webhooks
+from forgeguard_app import webhooks, wiring
 from forgeguard_app.builder import jobs as builder_jobs
 from forgeguard_app.builder import page as build_page
 from forgeguard_app.builder.sandbox import isolation_line, sandbox_status
@@ -30,15 +30,6 @@ if TYPE_CHECKING:
     from forgeguard_app.llm import LLM
 
 log = logging.getLogger(__name__)
-
-# Modules whose @handler jobs the workers run; a missing one is skipped.
-JOB_MODULES = (
-    "forgeguard_app.events",
-    "forgeguard_app.checkruns.jobs",
-    "forgeguard_app.commands.jobs",
-    "forgeguard_app.intake.jobs",
-    "forgeguard_app.builder.jobs",
-)
 
 
 def create_app(state: AppState) -> web.Application:
@@ -69,13 +60,6 @@ async def open_database(settings: Settings, *, max_size: int) -> Database:
         await db.close()
         raise
     return db
-
-
-def load_job_modules(names: tuple[str, ...] = JOB_MODULES) -> list[str]:
-    """Import the modules that register job handlers and the event routers; the names left out."""
-    _, missing = events.import_available(names)
-    events.router()
-    return missing
 
 
 @contextlib.asynccontextmanager
@@ -118,8 +102,9 @@ async def run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
         return
     task = asyncio.create_task(worker.run())
     stopper = asyncio.create_task(stop.wait())
-    # Audits whose worker vanished are completed (never left in progress) by
-    # whichever worker process is alive: at start, then every few minutes.
+    # Audits whose worker vanished are completed (never left in progress), and builds whose
+    # steps stopped get a final state, by whichever worker process is alive: at start, then
+    # every few minutes.
     sweepers = []
     if worker.github is not None:
         sweepers.append(asyncio.create_task(watchdog(worker.db, worker.github, worker.settings)))
@@ -154,9 +139,6 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
             worker = None
             if workers > 0:
                 log.info("builder sandbox: %s", await asyncio.to_thread(isolation_line))
-                missing = load_job_modules()
-                for name in missing:
-                    log.info("job module %s is not present", name)
                 worker = _make_worker(state, workers)
             try:
                 await run_workers(worker, stop)
@@ -167,7 +149,14 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
 
 
 def _make_worker(state: AppState, workers: int) -> Worker:
-    return Worker(state.db, state.settings, concurrency=workers, github=state.github, llm=state.llm)
+    return Worker(
+        state.db,
+        state.settings,
+        concurrency=workers,
+        github=state.github,
+        llm=state.llm,
+        registry=wiring.job_registry(),
+    )
 
 
 async def work(settings: Settings, *, workers: int) -> None:
@@ -176,8 +165,6 @@ async def work(settings: Settings, *, workers: int) -> None:
     db = await open_database(settings, max_size=4 + 2 * workers)
     try:
         async with clients(settings, db) as state:
-            for name in load_job_modules():
-                log.info("job module %s is not present", name)
             log.info("worker started with %d workers", workers)
             log.info("builder sandbox: %s", await asyncio.to_thread(isolation_line))
             await run_workers(_make_worker(state, workers), stop)

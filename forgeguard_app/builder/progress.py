@@ -1,12 +1,12 @@
 """The build's progress comment, rendered from its state (pure), and published in the build pull request.
 
 One comment in the build pull request, edited in place (found again by its
-hidden marker, `commands.progress`); the issue gets one comment that links to
+hidden marker, `commands.progress_comment`); the issue gets one comment that links to
 it. Every value from outside ForgeGuard (plans, tool inputs, findings, people's
 messages, file paths) is untrusted: the template escapes every value for
 Markdown unless it is marked `Trusted`. The text stays under GitHub's 65,536
 characters: finished phases beyond the last few fold into `<details>`, and
-the cut of `commands.progress.compose` is the last resort.
+the cut of `commands.progress_comment.compose` is the last resort.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import jinja2
-
-from checks import render
 from forgeguard_app.builder.state import BuildState, PhaseState
 from forgeguard_app.builder.store import Interjection, ToolCall
-from forgeguard_app.commands import progress as comments
+from forgeguard_app.commands import progress_comment as comments
+from forgeguard_app.markdown import Trusted, markdown_env
 
 KIND = "build"
 LINK_KIND = "build-link"
@@ -29,30 +27,7 @@ OPEN_PHASES = 4
 """Phases shown in full besides the current one; older finished phases are folded."""
 
 
-class Trusted(str):
-    """Text written by ForgeGuard itself (links, icons, commands): left as it is."""
-
-
-def md(value: object) -> str:
-    if isinstance(value, Trusted):
-        return str(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | float):
-        return str(value)
-    return render.escape(" ".join(str(value).split()))
-
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("forgeguard_app", "templates/builder"),
-    autoescape=False,  # noqa: S701 - Markdown: `finalize` escapes every value unless Trusted
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    finalize=md,
-)
-_ENV.filters["trusted"] = Trusted
+_ENV = markdown_env("templates/builder", trim_blocks=True, lstrip_blocks=True)
 
 STATUS_WORDS = {
     "running": "🔨 building",

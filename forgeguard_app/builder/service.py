@@ -22,12 +22,13 @@ from forgeguard_app.builder import progress as progress_view
 from forgeguard_app.builder import state as st
 from forgeguard_app.builder.state import BuilderConfig, PhaseState
 from forgeguard_app.commands import gitdata
-from forgeguard_app.commands import progress as comments
+from forgeguard_app.commands import progress_comment as comments
 from forgeguard_app.commands import store as contracts_store
-from forgeguard_app.commands.flow import Thread
+from forgeguard_app.commands.thread import Thread
 from forgeguard_app.context import JobContext
 from forgeguard_app.intake.phases import PhasesError, parse_phases
 from forgeguard_app.jobs import dispatch_pending
+from forgeguard_app.markdown import md
 
 if TYPE_CHECKING:
     from forgeguard_app.db import Database
@@ -369,11 +370,11 @@ async def status_text(db: Database, thread: Thread) -> str | None:
         + (f" in #{build.pull_number}" if build.pull_number else "")
     ]
     for phase in state.phases:
-        lines.append(f"- {progress_view.md(phase.title)}: {progress_view.phase_state(phase)}")
+        lines.append(f"- {md(phase.title)}: {progress_view.phase_state(phase)}")
     if state.pause is not None:
-        lines.append(f"\nPaused: {progress_view.md(state.pause.reason)}")
+        lines.append(f"\nPaused: {md(state.pause.reason)}")
     if build.end_reason and not build.active:
-        lines.append(f"\nEnded: {progress_view.md(build.end_reason)}")
+        lines.append(f"\nEnded: {md(build.end_reason)}")
     return "\n".join(lines)
 
 

@@ -34,7 +34,6 @@ from checks.memory import MemorySource
 from checks.model import AuditReport
 from checks.source import WORKING_TREE
 from forgeguard_app.builder import github_side, store
-from forgeguard_app.builder.progress import _ENV as _PROGRESS_ENV
 from forgeguard_app.builder.state import Attempt, FailedCheck, PhaseState, attempt_ref, commit_message
 from forgeguard_app.builder.store import BuildRow
 from forgeguard_app.builder.tools import TestRun
@@ -44,6 +43,7 @@ from forgeguard_app.checkruns import report as rp
 from forgeguard_app.checkruns import store as audits
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.db import Database
+from forgeguard_app.markdown import markdown_env
 from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,9 @@ LEDGER_PATH = f"{EVIDENCE}/audit_ledger.md"
 OUTPUT_CHARS = 12_000
 HUNK_CHARS = 30_000
 
-_EVIDENCE_ENV = _PROGRESS_ENV.overlay(finalize=None)
-"""Evidence files are Markdown read by the engine, not shown on GitHub: values go in as written."""
+_EVIDENCE_ENV = markdown_env("templates/builder", trim_blocks=True, lstrip_blocks=True, escape_values=False)
+"""Evidence files are committed and read back by the engine's parsers (paths in code spans, one-line
+notes): values go in as written, each note flattened to one line (`one_line`)."""
 
 
 def one_line(text: object, limit: int = 2_000) -> str:

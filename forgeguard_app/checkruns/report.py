@@ -1,7 +1,8 @@
 """Building check-run payloads from an audit report: Markdown from jinja2, annotations, byte-aware cuts.
 
 Everything a finding or a path contributes is untrusted text: the templates
-escape every value for Markdown unless it is explicitly marked `trusted`.
+escape every value for Markdown unless it is explicitly marked `trusted`
+(`forgeguard_app.markdown`, the one policy).
 These functions are pure; `jobs.py` sends what they return.
 """
 
@@ -12,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
-
 from checks import render
 from checks.config import AuditConfig
 from checks.model import AuditReport, CheckResult, Finding
 from forgeguard_app.checkruns import decide
+from forgeguard_app.markdown import Trusted, markdown_env, md
+
+__all__ = ["Trusted", "md"]
 
 MAX_OUTPUT_BYTES = 65_535
 """GitHub's limit on a check run's `output.summary` and `output.text`."""
@@ -31,36 +33,7 @@ LEVEL_TO_ANNOTATION: dict[str, str] = {"failure": "failure", "warning": "warning
 _LEVEL_RANK = {"failure": 0, "warning": 1, "notice": 2}
 
 
-class Trusted(str):
-    """Text written by ForgeGuard itself (links, icons): the templates leave it as it is."""
-
-
-def md(value: object) -> str:
-    """Untrusted text as inert inline Markdown: punctuation escaped, no line breaks, no mentions."""
-    if isinstance(value, Trusted):
-        return str(value)
-    if value is None:
-        return ""
-    return render.escape(str(value))
-
-
-def _finalize(value: object) -> object:
-    if isinstance(value, bool | int | float):
-        return value
-    return md(value)
-
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("forgeguard_app", "templates/checkruns"),
-    # Markdown, not HTML: `finalize` escapes every value for Markdown unless marked trusted.
-    autoescape=False,  # noqa: S701
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    finalize=_finalize,
-)
-_ENV.filters["trusted"] = Trusted
+_ENV = markdown_env("templates/checkruns", trim_blocks=True, lstrip_blocks=True)
 
 
 def truncate_utf8(text: str, limit: int = MAX_OUTPUT_BYTES, note: str = "") -> str:

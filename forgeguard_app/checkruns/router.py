@@ -1,20 +1,21 @@
 """Webhook handlers for audits: they only decide and enqueue an `audit` job; the job does the work.
 
-Handlers follow `forgeguard_app.events`: `async def on_x(event, ctx)` with
-`ctx` an `EventContext` (the delivery job's context: `db`, `settings`, …).
+Every handler is `async def on_x(event: Event, ctx: EventContext) -> None`
+(`forgeguard_app.context`); the router is composed in `forgeguard_app.wiring`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from gidgethub import routing, sansio
+from gidgethub import routing
+from gidgethub.sansio import Event
 
 from forgeguard_app.builder import store as builder_store
 from forgeguard_app.checkruns import decide, store
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.checkruns.jobs import enqueue_request
+from forgeguard_app.context import EventContext
 from forgeguard_app.jobs import dispatch_pending
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 router = routing.Router()
 
 
-async def _enqueue(ctx: Any, request: AuditRequest | None, check_run_id: int | None = None) -> int | None:
+async def _enqueue(
+    ctx: EventContext, request: AuditRequest | None, check_run_id: int | None = None
+) -> int | None:
     if request is None:
         return None
     if request.reason in decide.AUTOMATIC_REASONS and await builder_store.audited_by_builder(
@@ -48,13 +51,13 @@ async def _enqueue(ctx: Any, request: AuditRequest | None, check_run_id: int | N
 
 
 @router.register("push")
-async def on_push(event: sansio.Event, ctx: Any) -> None:
+async def on_push(event: Event, ctx: EventContext) -> None:
     """A branch push: `before...after` (a new branch against the default branch)."""
     await _enqueue(ctx, decide.from_push(event.data))
 
 
 @router.register("pull_request")
-async def on_pull_request(event: sansio.Event, ctx: Any) -> None:
+async def on_pull_request(event: Event, ctx: EventContext) -> None:
     """Every pull request event refreshes the head → pull request table; four actions audit."""
     head = decide.pull_request_head(event.data)
     if head is not None and event.data.get("action") != "closed":
@@ -64,13 +67,13 @@ async def on_pull_request(event: sansio.Event, ctx: Any) -> None:
 
 
 @router.register("check_suite")
-async def on_check_suite(event: sansio.Event, ctx: Any) -> None:
+async def on_check_suite(event: Event, ctx: EventContext) -> None:
     """requested: the push's audit (deduplicated with it); rerequested: audit again."""
     await _enqueue(ctx, decide.from_check_suite(event.data))
 
 
 @router.register("check_run")
-async def on_check_run(event: sansio.Event, ctx: Any) -> None:
+async def on_check_run(event: Event, ctx: EventContext) -> None:
     """ "Re-run" on a ForgeGuard run, or its "Re-run audit" button: audit again with the same base."""
     run = event.data.get("check_run") or {}
     run_id = run.get("id") if isinstance(run.get("id"), int) else None

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-import jinja2
 from gidgethub.abc import GitHubAPI
 
-from forgeguard_app.commands import gitdata, progress, store
+from forgeguard_app.commands import gitdata, progress_comment, store
+from forgeguard_app.db import Executor
+from forgeguard_app.markdown import Trusted, markdown_env, md, plain
 
 CONTRACTS_LABEL = "forge:contracts"
 APPROVED_LABEL = "forge:approved"
@@ -26,11 +26,7 @@ CONTRACTS_DIR = f"{FORGE_DIR}/Contracts"
 FORGE_JSON = "forge.json"
 PHASES_PATH = f"{CONTRACTS_DIR}/phases.md"
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("forgeguard_app", "templates/commands"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
-)
+_env = markdown_env("templates/commands")
 
 
 @dataclass(frozen=True)
@@ -59,13 +55,21 @@ def branch_name(issue_number: int) -> str:
 
 
 def pr_title(project: str) -> str:
-    return f"Forge contracts: {project.strip() or 'project'}"
+    """The pull request's title; the project's name comes from people's answers (plain, defused)."""
+    return f"Forge contracts: {plain(project, 200) or 'project'}"
 
 
 def pr_body(*, project: str, issue_number: int, summary: str, branch: str) -> str:
+    """The pull request's body: the project's name escaped; `summary` is Markdown ForgeGuard composed
+    (`summarize_contracts`, its cells already through `md`)."""
     return (
         _env.get_template("contracts_pr_body.md.j2")
-        .render(project=project, issue_number=issue_number, summary=summary.strip(), branch=branch)
+        .render(
+            project=project,
+            issue_number=issue_number,
+            summary=Trusted(summary.strip()),
+            branch=Trusted(branch),
+        )
         .strip()
     )
 
@@ -76,7 +80,7 @@ def commit_message(issue_number: int, what: str) -> str:
 
 async def publish(
     api: GitHubAPI,
-    conn: Any,
+    conn: Executor,
     where: Repo,
     *,
     issue_number: int,
@@ -138,7 +142,7 @@ async def read_contracts(api: GitHubAPI, pull: store.ContractsPull) -> dict[str,
 
 
 async def commit_revision(
-    api: GitHubAPI, conn: Any, pull: store.ContractsPull, changed: Mapping[str, str], instructions: str
+    api: GitHubAPI, conn: Executor, pull: store.ContractsPull, changed: Mapping[str, str], instructions: str
 ) -> gitdata.CommitResult:
     """Commit the revised files on top of the branch's current head."""
     first_line = instructions.strip().splitlines()[0][:60] if instructions.strip() else "revision"
@@ -155,11 +159,13 @@ async def commit_revision(
     return result
 
 
-async def approve(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login: str, head_sha: str) -> None:
+async def approve(
+    api: GitHubAPI, conn: Executor, pull: store.ContractsPull, *, login: str, head_sha: str
+) -> None:
     """Record the approval at `head_sha`, label the pull request, tell the issue."""
     await store.decide(conn, pull.repository_id, pull.issue_number, state="approved", by=login, sha=head_sha)
     await gitdata.add_labels(api, pull.owner, pull.repo, pull.pull_number, [APPROVED_LABEL])
-    await progress.reply(
+    await progress_comment.reply(
         api,
         pull.owner,
         pull.repo,
@@ -169,7 +175,9 @@ async def approve(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login
     )
 
 
-async def reject(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login: str, reason: str) -> None:
+async def reject(
+    api: GitHubAPI, conn: Executor, pull: store.ContractsPull, *, login: str, reason: str
+) -> None:
     """Close the pull request, keep the reason, tell the issue."""
     await store.decide(
         conn,
@@ -181,13 +189,15 @@ async def reject(api: GitHubAPI, conn: Any, pull: store.ContractsPull, *, login:
         reason=reason,
     )
     await gitdata.update_pull_request(api, pull.owner, pull.repo, pull.pull_number, state="closed")
-    why = f" Reason: {reason}" if reason else " No reason was given."
-    await progress.reply(
-        api,
-        pull.owner,
-        pull.repo,
-        pull.issue_number,
-        f"The contracts in #{pull.pull_number} were rejected by @{login} and the pull request closed."
-        f"{why}\n\n"
-        "`/forge contracts` here makes a new set from the intake's answers.",
+    await progress_comment.reply(
+        api, pull.owner, pull.repo, pull.issue_number, rejection_notice(pull.pull_number, login, reason)
+    )
+
+
+def rejection_notice(pull_number: int, login: str, reason: str) -> str:
+    """What the intake issue is told of a rejection: the reason escaped, nobody pinged."""
+    why = f" Reason: {md(reason)}" if reason.strip() else " No reason was given."
+    return (
+        f"The contracts in #{pull_number} were rejected by {md('@' + login)} and the pull request closed."
+        f"{why}\n\n`/forge contracts` here makes a new set from the intake's answers."
     )

@@ -23,39 +23,6 @@ from typing import Any
 
 from forgeguard_app.commands.grammar import ParsedCommand, parse
 from forgeguard_app.commands.permissions import is_bot
-from forgeguard_app.commands.table import Place
-
-
-@dataclass(frozen=True)
-class Thread:
-    """The issue or pull request a comment is in."""
-
-    installation_id: int
-    repository_id: int
-    owner: str
-    repo: str
-    default_branch: str
-    number: int
-    is_pull_request: bool
-    title: str
-    labels: frozenset[str]
-
-    @property
-    def kind(self) -> str:
-        return "pull request" if self.is_pull_request else "issue"
-
-    def base_places(self) -> frozenset[Place]:
-        return frozenset({Place.PULL_REQUEST if self.is_pull_request else Place.ISSUE})
-
-
-@dataclass(frozen=True)
-class Comment:
-    """The comment itself."""
-
-    id: int
-    body: str
-    login: str
-    created_at: str
 
 
 @dataclass(frozen=True)
@@ -85,34 +52,6 @@ class DropAnswer:
 
 
 Action = Ignore | RunCommand | Answer | EditAnswer | DropAnswer
-
-
-def thread_of(payload: Mapping[str, Any]) -> Thread:
-    """The thread of an `issue_comment` payload."""
-    issue = payload["issue"]
-    repository = payload["repository"]
-    installation = payload.get("installation") or {}
-    return Thread(
-        installation_id=int(installation.get("id") or 0),
-        repository_id=int(repository["id"]),
-        owner=str(repository["owner"]["login"]),
-        repo=str(repository["name"]),
-        default_branch=str(repository.get("default_branch") or "main"),
-        number=int(issue["number"]),
-        is_pull_request=bool(issue.get("pull_request")),
-        title=str(issue.get("title") or ""),
-        labels=frozenset(str(label.get("name")) for label in issue.get("labels") or []),
-    )
-
-
-def comment_of(payload: Mapping[str, Any]) -> Comment:
-    comment = payload["comment"]
-    return Comment(
-        id=int(comment["id"]),
-        body=str(comment.get("body") or ""),
-        login=str((comment.get("user") or {}).get("login") or ""),
-        created_at=str(comment.get("created_at") or ""),
-    )
 
 
 def classify(payload: Mapping[str, Any], slug: str) -> Action:

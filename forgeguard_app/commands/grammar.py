@@ -3,8 +3,9 @@
 A command is a line that starts with `/forge` or `@<app-slug>` (up to three
 spaces of indentation allowed, as Markdown allows), followed by the command
 name and its arguments: `/forge <command> [arguments]`. Lines inside fenced
-code blocks, indented code blocks, HTML comments and quotes (`>`) are not
-commands, and neither is a line that starts with inline code. `/forge` alone
+code blocks, indented code blocks, HTML comments (from wherever in a line
+they open, up to their `-->`) and quotes (`>`) are not commands, and neither
+is a line that starts with inline code. `/forge` alone
 means `help`.
 
 A comment may hold several command lines: all are found, in order, but only
@@ -20,9 +21,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from forgeguard_app.commands.table import BY_NAME, COMMANDS, Command, Place
+from forgeguard_app.commands.command import Command
+from forgeguard_app.commands.thread import Place
+from forgeguard_app.settings import Settings
 
 DEFAULT_SLUG = "forgeguard"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -42,9 +46,34 @@ class ParsedCommand:
     line: int
     """0-based line number in the comment."""
 
-    @property
-    def command(self) -> Command | None:
-        return BY_NAME.get(self.name)
+
+def app_slug(settings: Settings) -> str:
+    """The app's slug for `@<slug>` commands (`GITHUB_APP_SLUG`, written by `/setup`)."""
+    return settings.app_slug.strip().lower() or DEFAULT_SLUG
+
+
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+
+def _in_html_comment_after(line: str, inside: bool) -> bool:
+    """Whether an HTML comment is still open at the end of `line` (open at its start when `inside`).
+
+    A comment may open anywhere in a line (`Looks good <!--`), not only at its start, and hides
+    the lines after it up to its `-->`; `<!--` inside inline code opens nothing.
+    """
+    text = _INLINE_CODE.sub("", line) if not inside else line
+    position = 0
+    while True:
+        if inside:
+            end = text.find("-->", position)
+            if end < 0:
+                return True
+            inside, position = False, end + 3
+        else:
+            start = text.find("<!--", position)
+            if start < 0:
+                return False
+            inside, position = True, start + 4
 
 
 def _prefix_pattern(slug: str) -> re.Pattern[str]:
@@ -67,8 +96,7 @@ def _command_lines(body: str) -> list[tuple[int, str, bool]]:
             out.append((number, line, False))
             continue
         if in_html_comment:
-            if "-->" in line:
-                in_html_comment = False
+            in_html_comment = _in_html_comment_after(line, inside=True)
             out.append((number, line, False))
             continue
         opened = _FENCE.match(line)
@@ -77,8 +105,8 @@ def _command_lines(body: str) -> list[tuple[int, str, bool]]:
             out.append((number, line, False))
             continue
         lead = line.lstrip(" ")
+        in_html_comment = _in_html_comment_after(line, inside=False)
         if lead.startswith("<!--"):
-            in_html_comment = "-->" not in lead[4:]
             out.append((number, line, False))
             continue
         indented_code = len(line) - len(lead) >= 4 or line.startswith("\t")
@@ -124,9 +152,9 @@ def first_command(body: str | None, slug: str = DEFAULT_SLUG) -> ParsedCommand |
     return commands[0] if commands else None
 
 
-def suggest(name: str) -> str | None:
-    """The closest known command to an unknown word, if any is close enough."""
-    matches = difflib.get_close_matches(name.lower(), [c.name for c in COMMANDS], n=1, cutoff=0.5)
+def suggest(name: str, known: Iterable[str]) -> str | None:
+    """The closest of the `known` command names to an unknown word, if any is close enough."""
+    matches = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.5)
     return matches[0] if matches else None
 
 

@@ -1,7 +1,7 @@
-"""The `commands.run` job: intake work for one issue, one at a time and in order.
+"""The `commands.run` job: a queued command (or the intake's queued answers) for one issue, in order.
 
-Queued by the router (answers and the commands that change an intake or its
-contracts). Its order key is the intake issue, so two comments posted at once
+Queued by the router for the table's `queued` commands and for answers. Its
+order key is the intake issue, so two comments posted at once
 are handled in the order their deliveries came, and a `revise` never runs
 beside an answer of the same intake. The job ends with `+1` or `confused` on
 the comment; a failure that will be retried leaves the reaction for later.
@@ -13,10 +13,14 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from forgeguard_app.commands import bridge
-from forgeguard_app.commands.flow import Comment, Thread
+from forgeguard_app.commands import progress_comment
+from forgeguard_app.commands.command import Handler, Invocation, Outcome
+from forgeguard_app.commands.intake_answers import ANSWER, run_answers
 from forgeguard_app.commands.reactions import FAILURE, SUCCESS, react
+from forgeguard_app.commands.table import BY_NAME
+from forgeguard_app.commands.thread import Comment, Place, Thread
 from forgeguard_app.context import JobContext
+from forgeguard_app.db import Executor
 from forgeguard_app.jobs import enqueue, handler
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,8 @@ class Work:
     text: str
     intake_issue: int
     note: str = ""
+    places: tuple[str, ...] = ()
+    """The thread's places (`Place` values) when the command was queued."""
 
     def to_payload(self) -> dict[str, Any]:
         data = asdict(self)
@@ -56,7 +62,7 @@ def order_key(repository_id: int, issue_number: int) -> str:
 
 
 async def enqueue_command(
-    conn: Any,
+    conn: Executor,
     thread: Thread,
     comment: Comment,
     *,
@@ -65,6 +71,7 @@ async def enqueue_command(
     text: str,
     intake_issue: int,
     note: str = "",
+    places: frozenset[Place] = frozenset(),
 ) -> int:
     """Queue the work of one comment (in the caller's transaction, if any)."""
     work = Work(
@@ -76,25 +83,50 @@ async def enqueue_command(
         text=text,
         intake_issue=intake_issue,
         note=note,
+        places=tuple(sorted(p.value for p in places)),
     )
     return await enqueue(
         conn, COMMAND_JOB, work.to_payload(), order_key=order_key(thread.repository_id, intake_issue)
     )
 
 
+def _handler(name: str) -> Handler:
+    return run_answers if name == ANSWER else BY_NAME[name].run
+
+
 @handler(COMMAND_JOB, max_attempts=4)
 async def run(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Do one queued piece of intake work, then react on its comment."""
+    """Run one queued command's handler (or answer the queued answers), then reply and react."""
     work = Work.from_payload(payload)
     if ctx.github is None:
         raise RuntimeError("no GitHub client configured")
     api = await ctx.github.installation_api(work.thread.installation_id)
-    owner, repo = work.thread.owner, work.thread.repo
+    thread = work.thread
+    inv = Invocation(
+        ctx=ctx,
+        api=api,
+        thread=thread,
+        comment=Comment(id=work.comment_id, body="", login=work.login, created_at=""),
+        name=work.name,
+        args=work.args,
+        text=work.text,
+        places=frozenset(Place(p) for p in work.places),
+        note=work.note,
+    )
     try:
-        ok = await bridge.perform(ctx, api, work)
+        outcome = await _handler(work.name)(inv)
     except Exception:
         if ctx.final_attempt:
-            await react(api, owner, repo, work.comment_id, FAILURE)
+            await react(api, thread.owner, thread.repo, work.comment_id, FAILURE)
         raise
-    if ok is not None:
-        await react(api, owner, repo, work.comment_id, SUCCESS if ok else FAILURE)
+    await finish(inv, outcome)
+
+
+async def finish(inv: Invocation, outcome: Outcome) -> None:
+    """The outcome on GitHub: the reply (with the invocation's note), then the final reaction."""
+    thread = inv.thread
+    if outcome.reply is not None:
+        note = f"\n\n{inv.note}" if inv.note else ""
+        await progress_comment.reply(inv.api, thread.owner, thread.repo, thread.number, outcome.reply + note)
+    if outcome.ok is not None:
+        await react(inv.api, thread.owner, thread.repo, inv.comment.id, SUCCESS if outcome.ok else FAILURE)

@@ -1,38 +1,33 @@
-"""The short replies of the command layer (pure): help, unknown command, wrong place, builder, refusals."""
+"""The short replies of the command layer (pure): help, unknown command, wrong place, ignored commands."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Sequence
 
-import jinja2
-
+from forgeguard_app.commands.command import Command
 from forgeguard_app.commands.grammar import ParsedCommand, suggest
-from forgeguard_app.commands.table import COMMANDS, Command
+from forgeguard_app.markdown import Trusted, code, markdown_env
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("forgeguard_app", "templates/commands"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
-    trim_blocks=False,
-)
+_env = markdown_env("templates/commands")
 
 
-def code(text: str, limit: int = 60) -> str:
-    """User text shown as inline code: backticks and line breaks removed, length capped."""
-    clean = re.sub(r"[`\r\n]+", " ", text).strip()
-    if len(clean) > limit:
-        clean = clean[:limit] + "…"
-    return f"`{clean}`"
-
-
-def help_text(slug: str) -> str:
+def help_text(slug: str, commands: Sequence[Command]) -> str:
     """`/forge help`: the table of commands."""
-    return _env.get_template("help.md.j2").render(commands=COMMANDS, slug=slug).strip()
+    rows = [
+        {
+            "usage": Trusted(c.usage),
+            "where": Trusted(c.where),
+            "summary": Trusted(c.summary),
+            "available": c.available,
+        }
+        for c in commands
+    ]
+    return _env.get_template("help.md.j2").render(commands=rows, slug=slug).strip()
 
 
-def unknown_command(name: str) -> str:
+def unknown_command(name: str, known: Iterable[str]) -> str:
     """The reply to a command word that is not in the table."""
-    guess = suggest(name)
+    guess = suggest(name, known)
     hint = f" Did you mean `/forge {guess}`?" if guess else ""
     return f"I don't know the command {code(name)}.{hint} `/forge help` lists the commands."
 
@@ -47,15 +42,7 @@ def wrong_place(command: Command, here: str) -> str:
     )
 
 
-def builder_unavailable(command: Command) -> str:
-    """Builder commands are recognised but the builder is a later release."""
-    return (
-        f"`/forge {command.name}` belongs to the builder, which is not available in this release "
-        "of ForgeGuard yet; nothing was done."
-    )
-
-
-def ignored_others(others: list[ParsedCommand]) -> str:
+def ignored_others(others: Sequence[ParsedCommand]) -> str:
     """The note added when a comment holds more than one command line."""
-    names = ", ".join(f"`/forge {c.name}`" for c in others)
+    names = ", ".join(code(f"/forge {c.name}") for c in others)
     return f"Only the first command of a comment runs; ignored: {names}."

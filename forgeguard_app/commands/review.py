@@ -8,18 +8,21 @@ go in the pull request; the intake issue is told of approvals and rejections.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
-from forgeguard_app.commands import contracts_pr, gitdata, progress, store
+from forgeguard_app.commands import contracts_pr, gitdata, progress_comment, store
+from forgeguard_app.commands.command import Invocation
+from forgeguard_app.commands.command import Outcome as CommandOutcome
+from forgeguard_app.commands.intake_comment import service_for
 from forgeguard_app.commands.store import ContractsPull
-from forgeguard_app.intake.contracts import ContractsInvalid, revise_contracts
+from forgeguard_app.db import Executor
+from forgeguard_app.intake.contracts import ContractsInvalid
 from forgeguard_app.intake.phases import phases_problems
-from forgeguard_app.llm.accounting import CallContext
-from forgeguard_app.llm.client import LLM, LLMError, LLMUnavailable
+from forgeguard_app.intake.service import IntakeService
+from forgeguard_app.llm.client import LLMError, LLMUnavailable
+from forgeguard_app.markdown import md
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +39,13 @@ def closed_reply(pull: ContractsPull) -> str | None:
     """Why a decided pull request takes no more review commands (None when it is open)."""
     if pull.state == "approved":
         return (
-            f"These contracts were already approved by @{pull.decided_by}; they are not changed any more. "
+            f"These contracts were already approved by {md('@' + str(pull.decided_by))}; "
+            "they are not changed any more. "
             "`/forge contracts` in the issue starts a new set."
         )
     if pull.state == "rejected":
         return (
-            f"These contracts were rejected by @{pull.decided_by}; "
+            f"These contracts were rejected by {md('@' + str(pull.decided_by))}; "
             "`/forge contracts` in the issue starts a new set."
         )
     return None
@@ -70,28 +74,33 @@ def revision_text(login: str, sha: str, summary: str, changed: list[str]) -> str
 
 async def revise(
     api: GitHubAPI,
-    conn: Any,
-    llm: LLM | None,
-    model: str,
+    conn: Executor,
+    service: IntakeService,
     pull: ContractsPull,
     *,
     login: str,
     instructions: str,
 ) -> Outcome:
-    """`/forge revise <instructions>`: the model changes what it must, committed as a new commit."""
+    """`/forge revise <instructions>`: the model changes what it must, committed as a new commit.
+
+    The model call goes through the intake's service, so it is accounted to the intake's cost."""
     closed = closed_reply(pull)
     if closed:
         return Outcome(False, closed)
     if not instructions.strip():
         return Outcome(False, "`/forge revise` needs instructions, e.g. `/forge revise use SQLite instead`.")
-    if llm is None:
+    if service.llm is None:
         return Outcome(
             False, "The model is not configured (ANTHROPIC_API_KEY), so contracts cannot be revised."
         )
-    files: Mapping[str, str] = await contracts_pr.read_contracts(api, pull)
-    context = CallContext(installation_id=pull.installation_id)
+    record = await service.find(pull.repository_id, pull.issue_number)
+    if record is None:
+        return Outcome(
+            False, f"The intake of these contracts (#{pull.issue_number}) is gone; nothing was changed."
+        )
+    files: dict[str, str] = await contracts_pr.read_contracts(api, pull)
     try:
-        revision = await revise_contracts(llm, model, files, instructions, context=context)
+        revision = await service.revise(record.id, files, instructions)
     except LLMUnavailable:
         return Outcome(
             False,
@@ -113,7 +122,7 @@ async def revise(
     return Outcome(True, revision_text(login, result.sha, revision.summary, revision.changed))
 
 
-async def approve(api: GitHubAPI, conn: Any, pull: ContractsPull, *, login: str) -> Outcome:
+async def approve(api: GitHubAPI, conn: Executor, pull: ContractsPull, *, login: str) -> Outcome:
     """`/forge approve`: refused when phases.md does not parse; else recorded, labelled, the issue told."""
     closed = closed_reply(pull)
     if closed:
@@ -129,18 +138,21 @@ async def approve(api: GitHubAPI, conn: Any, pull: ContractsPull, *, login: str)
     return Outcome(True, f"Approved by @{login} at {head[:12]}: these contracts are ready for the builder.")
 
 
-async def reject(api: GitHubAPI, conn: Any, pull: ContractsPull, *, login: str, reason: str) -> Outcome:
+async def reject(api: GitHubAPI, conn: Executor, pull: ContractsPull, *, login: str, reason: str) -> Outcome:
     """`/forge reject [reason]`: the pull request is closed and the reason kept."""
     closed = closed_reply(pull)
     if closed:
         return Outcome(False, closed)
     await contracts_pr.reject(api, conn, pull, login=login, reason=reason.strip())
-    return Outcome(
-        True, "Rejected and closed." + (f" Reason kept: {reason.strip()}" if reason.strip() else "")
-    )
+    return Outcome(True, rejection_text(reason))
 
 
-async def current_pull(conn: Any, repository_id: int, pull_number: int) -> ContractsPull:
+def rejection_text(reason: str) -> str:
+    """The reply to `/forge reject [reason]`: the reason echoed escaped (it is someone's text)."""
+    return "Rejected and closed." + (f" Reason kept: {md(reason)}" if reason.strip() else "")
+
+
+async def current_pull(conn: Executor, repository_id: int, pull_number: int) -> ContractsPull:
     """The contracts pull request a queued review command is about."""
     pull = await store.by_pull(conn, repository_id, pull_number)
     if pull is None:
@@ -148,9 +160,9 @@ async def current_pull(conn: Any, repository_id: int, pull_number: int) -> Contr
     return pull
 
 
-async def show(api: GitHubAPI, conn: Any, pull: ContractsPull, kind: str, text: str) -> None:
+async def show(api: GitHubAPI, conn: Executor, pull: ContractsPull, kind: str, text: str) -> None:
     """A review command's answer in the pull request, as one comment per command kind, edited in place."""
-    await progress.show(
+    await progress_comment.show(
         api,
         conn,
         repository_id=pull.repository_id,
@@ -161,3 +173,43 @@ async def show(api: GitHubAPI, conn: Any, pull: ContractsPull, kind: str, text: 
         key=str(pull.pull_number),
         text=text,
     )
+
+
+# ------------------------------------------------------------------------------------ the table's handlers
+
+
+async def run_revise(inv: Invocation) -> CommandOutcome:
+    """`/forge revise <instructions>`: answered in one comment per command, edited as it goes."""
+    service = service_for(inv.ctx)
+    login = inv.comment.login
+    async with inv.ctx.db.pool.acquire() as conn:
+        pull = await current_pull(conn, inv.thread.repository_id, inv.thread.number)
+        kind = f"{inv.name}-{inv.comment.id}"
+        await show(inv.api, conn, pull, kind, f"⏳ Revising the contracts as @{login} asked…")
+        outcome = await revise(inv.api, conn, service, pull, login=login, instructions=inv.text)
+        await show(inv.api, conn, pull, kind, outcome.text + (f"\n\n{inv.note}" if inv.note else ""))
+    return CommandOutcome(None, outcome.ok)
+
+
+async def run_approve(inv: Invocation) -> CommandOutcome:
+    """`/forge approve`: the decision on the pull request, then the intake is told."""
+    service = service_for(inv.ctx)
+    async with inv.ctx.db.pool.acquire() as conn:
+        pull = await current_pull(conn, inv.thread.repository_id, inv.thread.number)
+        outcome = await approve(inv.api, conn, pull, login=inv.comment.login)
+    record = await service.find(pull.repository_id, pull.issue_number)
+    if outcome.ok and record is not None:
+        await service.approved(record.id)
+    return CommandOutcome(outcome.text, outcome.ok)
+
+
+async def run_reject(inv: Invocation) -> CommandOutcome:
+    """`/forge reject [reason]`: the pull request closed, the reason kept by the intake."""
+    service = service_for(inv.ctx)
+    async with inv.ctx.db.pool.acquire() as conn:
+        pull = await current_pull(conn, inv.thread.repository_id, inv.thread.number)
+        outcome = await reject(inv.api, conn, pull, login=inv.comment.login, reason=inv.text)
+    record = await service.find(pull.repository_id, pull.issue_number)
+    if outcome.ok and record is not None:
+        await service.rejected(record.id, inv.text)
+    return CommandOutcome(outcome.text, outcome.ok)

@@ -1,76 +1,51 @@
 """The `issue_comment` router: acknowledgement, permission, place, then the command or the answer.
 
-Quick commands (`help`, `status`, `audit`, unknown, wrong place, builder) are
-answered inside the delivery job. Work that touches an intake (start,
-answers, `back`, `edit`, `contracts`, `revise`, `approve`, `reject`) is queued
-as a `commands.run` job with one order key per intake issue, so it runs one
-at a time per issue, in the order the comments came, without holding up the
-repository's other deliveries. That job adds the final `+1` or `confused`.
-See `flow` for how edits and deletions are treated.
+For every command: `eyes`, permission (asked of GitHub), the place check with
+the wrong-place reply, then the table entry's handler: run here in the
+delivery job, or (`queued`, the work that touches an intake) queued as a
+`commands.run` job with one order key per intake issue, so it runs one at a
+time per issue, in the order the comments came, without holding up the
+repository's other deliveries. The final reply and `+1`/`confused` come from
+the handler's `Outcome`. See `flow` for how edits and deletions are treated.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from gidgethub.abc import GitHubAPI
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from forgeguard_app.builder import commands as builder_commands
-from forgeguard_app.builder import service as builder_service
-from forgeguard_app.commands import bridge, jobs, progress, replies, store
-from forgeguard_app.commands.flow import (
-    Answer,
-    Comment,
-    DropAnswer,
-    EditAnswer,
-    Ignore,
-    RunCommand,
-    Thread,
-    classify,
-    comment_of,
-    thread_of,
-)
-from forgeguard_app.commands.grammar import DEFAULT_SLUG, ParsedCommand, misplaced
+from forgeguard_app.builder import store as builds
+from forgeguard_app.commands import intake_answers, jobs, progress_comment, replies, store
+from forgeguard_app.commands.command import Invocation, Outcome
+from forgeguard_app.commands.flow import Answer, DropAnswer, EditAnswer, Ignore, RunCommand, classify
+from forgeguard_app.commands.grammar import ParsedCommand, app_slug, misplaced
 from forgeguard_app.commands.permissions import ask_permission
-from forgeguard_app.commands.reactions import EYES, FAILURE, SUCCESS, react
-from forgeguard_app.commands.table import Place
+from forgeguard_app.commands.reactions import EYES, FAILURE, react
+from forgeguard_app.commands.table import BY_NAME
+from forgeguard_app.commands.thread import Comment, Place, Thread, comment_of, thread_of
 from forgeguard_app.context import EventContext
 from forgeguard_app.db import Database
-from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 router = Router()
 
-QUEUED_COMMANDS = frozenset({"intake", "back", "edit", "contracts", "revise", "approve", "reject"})
-
-
-def app_slug(settings: Settings) -> str:
-    """The app's slug for `@<slug>` commands (`GITHUB_APP_SLUG`, written by `/setup`)."""
-    return settings.app_slug.strip().lower() or DEFAULT_SLUG
+__all__ = ["app_slug", "router"]
 
 
 def describe_place(thread: Thread, places: frozenset[Place]) -> str:
     """The thread in words, for wrong-place replies."""
     if Place.CONTRACTS_PR in places:
         return Place.CONTRACTS_PR.value
+    if Place.BUILD_PR in places:
+        return Place.BUILD_PR.value
     if Place.INTAKE_ISSUE in places:
         return Place.INTAKE_ISSUE.value
     return thread.kind
-
-
-@dataclass(frozen=True)
-class _BuilderInvocation:
-    ctx: EventContext
-    api: GitHubAPI
-    thread: Thread
-    comment: Comment
-    args: str
-    text: str
 
 
 async def places_of(db: Database, thread: Thread) -> frozenset[Place]:
@@ -80,7 +55,9 @@ async def places_of(db: Database, thread: Thread) -> frozenset[Place]:
         async with db.pool.acquire() as conn:
             if await store.by_pull(conn, thread.repository_id, thread.number) is not None:
                 places.add(Place.CONTRACTS_PR)
-    elif await bridge.intake_exists(db, thread.repository_id, thread.number):
+            elif await builds.by_pull(conn, thread.repository_id, thread.number) is not None:
+                places.add(Place.BUILD_PR)
+    elif await intake_answers.intake_exists(db, thread):
         places.add(Place.INTAKE_ISSUE)
     return frozenset(places)
 
@@ -101,11 +78,11 @@ async def handle_comment(payload: dict[str, Any], ctx: EventContext) -> None:
     thread, comment = thread_of(payload), comment_of(payload)
     if isinstance(action, EditAnswer):
         if not thread.is_pull_request:
-            await bridge.edit_answer(ctx.db, thread, comment)
+            await intake_answers.edit_answer(ctx.db, thread, comment)
         return
     if isinstance(action, DropAnswer):
         if not thread.is_pull_request:
-            await bridge.drop_answer(ctx.db, thread, comment)
+            await intake_answers.drop_answer(ctx.db, thread, comment)
         return
     if ctx.github is None:
         log.warning("no GitHub client configured; comment %s not handled", comment.id)
@@ -119,7 +96,7 @@ async def handle_comment(payload: dict[str, Any], ctx: EventContext) -> None:
     permission = await ask_permission(api, thread.owner, thread.repo, comment.login)
     if not permission.allowed:
         log.info("command %s by %s refused: %s", action.command.name, comment.login, permission.permission)
-        await progress.reply(api, thread.owner, thread.repo, thread.number, permission.refusal())
+        await progress_comment.reply(api, thread.owner, thread.repo, thread.number, permission.refusal())
         await react(api, thread.owner, thread.repo, comment.id, FAILURE)
         return
     await run_command(ctx, api, thread, comment, action.command, action.others)
@@ -130,7 +107,7 @@ async def _take_answer(ctx: EventContext, thread: Thread, comment: Comment) -> N
     assert ctx.github is not None
     if thread.is_pull_request:
         return
-    if not await bridge.intake_accepts_answers(ctx.db, thread.repository_id, thread.number):
+    if not await intake_answers.accepts_answers(ctx.db, thread):
         return
     api = await ctx.github.installation_api(thread.installation_id)
     permission = await ask_permission(api, thread.owner, thread.repo, comment.login)
@@ -140,10 +117,10 @@ async def _take_answer(ctx: EventContext, thread: Thread, comment: Comment) -> N
         )
         return
     await react(api, thread.owner, thread.repo, comment.id, EYES)
-    await bridge.queue_answer(ctx.db, thread, comment)
+    await intake_answers.queue_answer(ctx.db, thread, comment)
     async with ctx.db.pool.acquire() as conn:
         await jobs.enqueue_command(
-            conn, thread, comment, name="answer", args="", text="", intake_issue=thread.number
+            conn, thread, comment, name=intake_answers.ANSWER, args="", text="", intake_issue=thread.number
         )
 
 
@@ -155,58 +132,46 @@ async def run_command(
     parsed: ParsedCommand,
     others: tuple[ParsedCommand, ...],
 ) -> None:
-    """A permitted person's command: answer it here, or queue it for the issue's job."""
-    owner, repo = thread.owner, thread.repo
-    note = "\n\n" + replies.ignored_others(list(others)) if others else ""
-
-    async def answer(text: str, ok: bool) -> None:
-        await progress.reply(api, owner, repo, thread.number, text + note)
-        await react(api, owner, repo, comment.id, SUCCESS if ok else FAILURE)
-
-    command = parsed.command
-    if command is None:
-        await answer(replies.unknown_command(parsed.name), ok=False)
-        return
+    """A permitted person's command: its handler runs here, or it is queued for the issue's job."""
+    note = replies.ignored_others(others) if others else ""
     places = await places_of(ctx.db, thread)
-    if command.builder:
-        # until the command table lands: the builder's handlers, places checked by the service
-        invocation = _BuilderInvocation(ctx, api, thread, comment, parsed.args, parsed.text)
-        result = await builder_commands.answer(command.name, invocation)
-        if result.reply:
-            await answer(result.reply, ok=result.ok)
-        else:
-            await react(api, owner, repo, comment.id, SUCCESS if result.ok else FAILURE)
+    inv = Invocation(
+        ctx=ctx,
+        api=api,
+        thread=thread,
+        comment=comment,
+        name=parsed.name,
+        args=parsed.args,
+        text=parsed.text,
+        places=places,
+        note=note,
+    )
+    command = BY_NAME.get(parsed.name)
+    if command is None:
+        await jobs.finish(inv, Outcome(replies.unknown_command(parsed.name, BY_NAME), ok=False))
         return
-    if misplaced(command, places):
-        await answer(replies.wrong_place(command, describe_place(thread, places)), ok=False)
+    # a command of a feature not in this release says so wherever it is used
+    if command.available and misplaced(command, places):
+        reply = replies.wrong_place(command, describe_place(thread, places))
+        await jobs.finish(inv, Outcome(reply, ok=False))
         return
-    if command.name == "help":
-        await answer(replies.help_text(app_slug(ctx.settings)), ok=True)
+    if not command.queued:
+        await jobs.finish(inv, await command.run(inv))
         return
-    if command.name == "status":
-        text = await bridge.status_text(ctx.db, thread, places)
-        build = await builder_service.status_text(ctx.db, thread)
-        await answer(text + ("\n\n" + build if build else ""), ok=True)
-        return
-    if command.name == "audit":
-        await answer(await bridge.request_audit(ctx, api, thread, comment), ok=True)
-        return
-    if command.name in QUEUED_COMMANDS:
-        async with ctx.db.pool.acquire() as conn:
-            intake_issue = thread.number
-            if thread.is_pull_request:
-                pull = await store.by_pull(conn, thread.repository_id, thread.number)
-                assert pull is not None  # a contracts PR, or `misplaced` had refused
-                intake_issue = pull.issue_number
-            await jobs.enqueue_command(
-                conn,
-                thread,
-                comment,
-                name=command.name,
-                args=parsed.args,
-                text=parsed.text,
-                intake_issue=intake_issue,
-                note=note.strip(),
-            )
-        return
-    raise AssertionError(f"command {command.name!r} has no handler")
+    async with ctx.db.pool.acquire() as conn:
+        intake_issue = thread.number
+        if thread.is_pull_request:
+            pull = await store.by_pull(conn, thread.repository_id, thread.number)
+            assert pull is not None  # a contracts PR, or `misplaced` had refused
+            intake_issue = pull.issue_number
+        await jobs.enqueue_command(
+            conn,
+            thread,
+            comment,
+            name=command.name,
+            args=parsed.args,
+            text=parsed.text,
+            intake_issue=intake_issue,
+            note=note,
+            places=places,
+        )

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from forgeguard_app.db import Executor
+
 
 @dataclass(frozen=True)
 class ContractsPull:
@@ -36,7 +38,7 @@ def _row(row: Any) -> ContractsPull | None:
 _COLUMNS = ", ".join(ContractsPull.__dataclass_fields__)
 
 
-async def by_pull(conn: Any, repository_id: int, pull_number: int) -> ContractsPull | None:
+async def by_pull(conn: Executor, repository_id: int, pull_number: int) -> ContractsPull | None:
     """The contracts pull request with this number, if it is one."""
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM contracts_pulls WHERE repository_id = $1 AND pull_number = $2",  # noqa: S608
@@ -46,7 +48,7 @@ async def by_pull(conn: Any, repository_id: int, pull_number: int) -> ContractsP
     return _row(row)
 
 
-async def by_issue(conn: Any, repository_id: int, issue_number: int) -> ContractsPull | None:
+async def by_issue(conn: Executor, repository_id: int, issue_number: int) -> ContractsPull | None:
     """The contracts pull request of an intake issue, if one was opened."""
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM contracts_pulls WHERE repository_id = $1 AND issue_number = $2",  # noqa: S608
@@ -57,7 +59,7 @@ async def by_issue(conn: Any, repository_id: int, issue_number: int) -> Contract
 
 
 async def save_opened(
-    conn: Any,
+    conn: Executor,
     *,
     repository_id: int,
     issue_number: int,
@@ -94,7 +96,7 @@ async def save_opened(
     )
 
 
-async def set_head(conn: Any, repository_id: int, issue_number: int, head_sha: str) -> None:
+async def set_head(conn: Executor, repository_id: int, issue_number: int, head_sha: str) -> None:
     """The app committed to the contracts branch."""
     await conn.execute(
         "UPDATE contracts_pulls SET head_sha = $3, updated_at = now()"
@@ -106,7 +108,7 @@ async def set_head(conn: Any, repository_id: int, issue_number: int, head_sha: s
 
 
 async def decide(
-    conn: Any,
+    conn: Executor,
     repository_id: int,
     issue_number: int,
     *,

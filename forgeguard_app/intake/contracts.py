@@ -23,11 +23,11 @@ import yaml
 
 from forgeguard_app.intake.contracts_check import engine_problems
 from forgeguard_app.intake.phases import parse_phases, phases_problems
-from forgeguard_app.intake.progress import md
 from forgeguard_app.intake.sections import BY_KEY
 from forgeguard_app.intake.state import Answers
 from forgeguard_app.llm.accounting import CallContext
 from forgeguard_app.llm.client import LLM, text_block, tool
+from forgeguard_app.markdown import Trusted, markdown_env, md
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[1] / "templates" / "contracts"
 CONTRACTS_DIR = "Forge/Contracts"
@@ -177,15 +177,10 @@ async def write_prose(llm: LLM, model: str, answers: Answers, *, context: CallCo
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - Markdown files for the repository, not HTML
-        keep_trailing_newline=True,
-        trim_blocks=False,
-        finalize=_finalize,
-    )
-    return env
+    """The contracts' Markdown environment (`forgeguard_app.markdown`): files for the repository whose
+    values (paths, globs, names in code spans) parsers read back, so values are written as they are; a
+    blank value is refused."""
+    return markdown_env("templates/contracts", finalize=_finalize, escape_values=False)
 
 
 def physics_data(answers: Answers) -> dict[str, Any]:
@@ -246,7 +241,7 @@ def render_contracts(answers: Answers, prose: Prose) -> dict[str, str]:
     def default_note(key: str) -> str:
         if key not in answers.defaults:
             return _Blank("")
-        return (
+        return Trusted(
             f"\n> **Default** — {BY_KEY[key].title} was not discussed in the intake; these are ForgeGuard's "
             "defaults. Change them with `/forge revise <instructions>` or by editing this file.\n"
         )

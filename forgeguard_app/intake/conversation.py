@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from forgeguard_app.intake.progress import environment
+import jinja2
+
 from forgeguard_app.intake.sections import BY_KEY, SECTION_KEYS, SECTIONS, schemas_document, validate_section
 from forgeguard_app.intake.state import IntakeState, Question
 from forgeguard_app.llm.accounting import CallContext, Usage
@@ -83,7 +84,14 @@ def intake_tools(*, cache: bool) -> list[dict[str, Any]]:
 @lru_cache(maxsize=1)
 def system_prompt() -> str:
     """The stable instructions and schemas (identical for every intake, so the API caches them)."""
-    template = environment().get_template("intake/system.md.j2")
+    # A prompt for the model, not Markdown for GitHub: the values are ForgeGuard's own (section names,
+    # the JSON schemas), rendered as they are.
+    env = jinja2.Environment(  # noqa: S701
+        loader=jinja2.PackageLoader("forgeguard_app", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    template = env.get_template("intake/system.md.j2")
     return template.render(sections=SECTIONS, schemas=schemas_document())
 
 

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from forgeguard_app.db import Database
-from forgeguard_app.intake import memory
+from forgeguard_app.intake import choices
 from forgeguard_app.intake.contracts import (
     ContractsInvalid,
     Revision,
@@ -28,9 +29,9 @@ from forgeguard_app.intake.contracts import (
     write_prose,
 )
 from forgeguard_app.intake.conversation import Questionnaire, TurnOutcome
-from forgeguard_app.intake.progress import render_progress
+from forgeguard_app.intake.progress_text import render_progress
 from forgeguard_app.intake.state import Answers, IntakeState, answers_now, back, edit
-from forgeguard_app.intake.store import IntakeRecord, IntakeStore, StaleIntake
+from forgeguard_app.intake.store import IntakeRecord, IntakeStore, StaleIntake, Status
 from forgeguard_app.llm.accounting import CallContext, intake_cost
 from forgeguard_app.llm.client import LLM, LLMUnavailable
 
@@ -72,9 +73,25 @@ class IntakeService:
 
     def __init__(self, db: Database, llm: LLM | None, model: str) -> None:
         self.db = db
-        self.store = IntakeStore(db)
+        self.store = IntakeStore(db.pool)
+        """For single statements; `_open` and `_save` run theirs in one transaction."""
         self.llm = llm
         self.model = model
+
+    async def _open(self, **fields: Any) -> tuple[IntakeRecord, bool]:
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            return await IntakeStore(conn).open(**fields)
+
+    async def _save(
+        self,
+        record: IntakeRecord,
+        state: IntakeState,
+        *,
+        status: Status | None = None,
+        answer_id: int | None = None,
+    ) -> IntakeRecord:
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            return await IntakeStore(conn).save(record, state, status=status, answer_id=answer_id)
 
     def _questionnaire(self) -> Questionnaire:
         if self.llm is None:
@@ -90,6 +107,10 @@ class IntakeService:
         if record is None:
             raise IntakeNotFound(f"no intake {intake_id}")
         return record
+
+    async def find(self, repository_id: int, issue_number: int) -> IntakeRecord | None:
+        """The intake of an issue, if there is one."""
+        return await self.store.find(repository_id, issue_number)
 
     async def progress(self, record: IntakeRecord, notes: list[str] | None = None) -> str:
         """The progress comment of this intake, with its model cost so far."""
@@ -118,7 +139,7 @@ class IntakeService:
         The issue's body is the first answer. An intake already under way is
         left as it is (its progress is returned) unless `restart`.
         """
-        record, fresh = await self.store.open(
+        record, fresh = await self._open(
             installation_id=installation_id,
             repository_id=repository_id,
             repository_full_name=repository_full_name,
@@ -128,7 +149,7 @@ class IntakeService:
         )
         if not fresh:
             return await self._result(record, ["The intake of this issue is already under way."])
-        suggestions = await memory.recall(self.db, installation_id, exclude_intake=record.id)
+        suggestions = await choices.recall(self.db, installation_id, exclude_intake=record.id)
         try:
             outcome = await self._questionnaire().start(
                 record.state, description, suggestions=suggestions, context=self._context(record)
@@ -136,7 +157,7 @@ class IntakeService:
         except LLMUnavailable:
             record = await self.store.set_status(record.id, "waiting_model")
             return await self._result(record, [UNAVAILABLE_NOTE], unavailable=True)
-        record = await self.store.save(record, outcome.state, status="active")
+        record = await self._save(record, outcome.state, status="active")
         return await self._finish_turn(record, outcome, [])
 
     async def submit_answer(
@@ -146,6 +167,18 @@ class IntakeService:
         return await self.store.enqueue_answer(
             intake_id, comment_id=comment_id, author=author, body=body, commented_at=commented_at
         )
+
+    async def edit_answer(self, intake_id: int, comment_id: int, body: str) -> bool:
+        """An edited comment replaces its answer while that is still queued; False once it was read."""
+        return await self.store.edit_answer(intake_id, comment_id, body)
+
+    async def drop_answer(self, intake_id: int, comment_id: int) -> bool:
+        """A deleted comment withdraws its answer while that is still queued; False once it was read."""
+        return await self.store.drop_answer(intake_id, comment_id)
+
+    async def pending_count(self, intake_id: int) -> int:
+        """How many answers wait in the queue."""
+        return await self.store.pending_count(intake_id)
 
     async def process_answers(self, intake_id: int) -> StepResult:
         """Answer every queued comment, oldest first, saving after each one.
@@ -163,7 +196,7 @@ class IntakeService:
             answer = await self.store.next_answer(intake_id)
             if answer is None or record.status not in ("active", "waiting_model"):
                 break
-            suggestions = await memory.recall(self.db, record.installation_id, exclude_intake=record.id)
+            suggestions = await choices.recall(self.db, record.installation_id, exclude_intake=record.id)
             try:
                 outcome = await self._questionnaire().answer(
                     record.state, answer.body, suggestions=suggestions, context=self._context(record)
@@ -174,14 +207,14 @@ class IntakeService:
                     record, [*notes, UNAVAILABLE_NOTE], unavailable=True, processed=processed
                 )
             try:
-                record = await self.store.save(record, outcome.state, status="active", answer_id=answer.id)
+                record = await self._save(record, outcome.state, status="active", answer_id=answer.id)
             except StaleIntake:
                 record = await self._load(intake_id)
                 continue
             processed += 1
             notes = list(outcome.notes)
             if outcome.finished:
-                await memory.remember(
+                await choices.remember(
                     self.db,
                     installation_id=record.installation_id,
                     intake_id=record.id,
@@ -191,7 +224,7 @@ class IntakeService:
 
     async def _finish_turn(self, record: IntakeRecord, outcome: TurnOutcome, notes: list[str]) -> StepResult:
         if outcome.finished:
-            await memory.remember(
+            await choices.remember(
                 self.db,
                 installation_id=record.installation_id,
                 intake_id=record.id,
@@ -216,16 +249,16 @@ class IntakeService:
     async def _reopen(self, intake_id: int, change: Callable[[IntakeState], IntakeState]) -> StepResult:
         record = await self._load(intake_id)
         state = change(record.state)
-        record = await self.store.save(record, state, status="active")
+        record = await self._save(record, state, status="active")
         try:
             outcome = await self._questionnaire().resume(
                 record.state,
-                suggestions=await memory.recall(self.db, record.installation_id, exclude_intake=record.id),
+                suggestions=await choices.recall(self.db, record.installation_id, exclude_intake=record.id),
                 context=self._context(record),
             )
         except LLMUnavailable:
             return await self._result(record, [UNAVAILABLE_NOTE], unavailable=True)
-        record = await self.store.save(record, outcome.state)
+        record = await self._save(record, outcome.state)
         return await self._finish_turn(record, outcome, [])
 
     # contracts -------------------------------------------------------------------------------------
@@ -265,7 +298,7 @@ class IntakeService:
     async def approved(self, intake_id: int) -> IntakeRecord:
         """Called by the `approve` command only (a person with write access): remember the choices."""
         record = await self.store.set_status(intake_id, "approved")
-        await memory.remember(
+        await choices.remember(
             self.db,
             installation_id=record.installation_id,
             intake_id=record.id,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from forgeguard_app.db import Database
+from forgeguard_app.db import Executor
 from forgeguard_app.intake.state import IntakeState
 
 Status = Literal["active", "waiting_model", "contracts_open", "approved", "rejected"]
@@ -88,10 +88,14 @@ def _columns(state: IntakeState) -> tuple[str | None, dict[str, Any], list[Any],
 
 
 class IntakeStore:
-    """Reads and writes intakes and their answer queues."""
+    """Reads and writes intakes and their answer queues on an `Executor` (a connection or the pool).
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    The caller owns the transaction: `open` and `save` run several statements that belong together,
+    so give them a connection inside a transaction (`IntakeService` does).
+    """
+
+    def __init__(self, conn: Executor) -> None:
+        self.conn = conn
 
     async def open(
         self,
@@ -105,65 +109,65 @@ class IntakeStore:
     ) -> tuple[IntakeRecord, bool]:
         """The issue's intake, created when missing; `restart` resets it. Returns (record, started anew)."""
         current, sections, transcript, rest = _columns(IntakeState(title=title))
-        async with self.db.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """
-                INSERT INTO intakes (installation_id, repository_id, repository_full_name, issue_number,
-                    title, current_section, sections, transcript, state)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                ON CONFLICT (repository_id, issue_number) DO NOTHING
-                RETURNING *
-                """,
-                installation_id,
-                repository_id,
-                repository_full_name,
-                issue_number,
-                title,
-                current,
-                sections,
-                transcript,
-                rest,
-            )
-            if row is not None:
-                return _record(row), True
-            existing = await conn.fetchrow(
-                "SELECT * FROM intakes WHERE repository_id = $1 AND issue_number = $2 FOR UPDATE",
-                repository_id,
-                issue_number,
-            )
-            assert existing is not None
-            if not restart and existing["status"] != "rejected":
-                return _record(existing), False
-            row = await conn.fetchrow(
-                """
-                UPDATE intakes SET status = 'active', title = $2, current_section = $3, sections = $4,
-                    transcript = $5, state = $6, version = version + 1, contracts_pull_number = NULL,
-                    contracts_branch = NULL, reject_reason = NULL, updated_at = now(),
-                    repository_full_name = $7
-                WHERE id = $1 RETURNING *
-                """,
-                existing["id"],
-                title,
-                current,
-                sections,
-                transcript,
-                rest,
-                repository_full_name,
-            )
-            await conn.execute(
-                "UPDATE intake_answers SET status = 'dropped', processed_at = now() "
-                "WHERE intake_id = $1 AND status = 'pending'",
-                existing["id"],
-            )
-            assert row is not None
+        conn = self.conn
+        row = await conn.fetchrow(
+            """
+            INSERT INTO intakes (installation_id, repository_id, repository_full_name, issue_number,
+                title, current_section, sections, transcript, state)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (repository_id, issue_number) DO NOTHING
+            RETURNING *
+            """,
+            installation_id,
+            repository_id,
+            repository_full_name,
+            issue_number,
+            title,
+            current,
+            sections,
+            transcript,
+            rest,
+        )
+        if row is not None:
             return _record(row), True
+        existing = await conn.fetchrow(
+            "SELECT * FROM intakes WHERE repository_id = $1 AND issue_number = $2 FOR UPDATE",
+            repository_id,
+            issue_number,
+        )
+        assert existing is not None
+        if not restart and existing["status"] != "rejected":
+            return _record(existing), False
+        row = await conn.fetchrow(
+            """
+            UPDATE intakes SET status = 'active', title = $2, current_section = $3, sections = $4,
+                transcript = $5, state = $6, version = version + 1, contracts_pull_number = NULL,
+                contracts_branch = NULL, reject_reason = NULL, updated_at = now(),
+                repository_full_name = $7
+            WHERE id = $1 RETURNING *
+            """,
+            existing["id"],
+            title,
+            current,
+            sections,
+            transcript,
+            rest,
+            repository_full_name,
+        )
+        await conn.execute(
+            "UPDATE intake_answers SET status = 'dropped', processed_at = now() "
+            "WHERE intake_id = $1 AND status = 'pending'",
+            existing["id"],
+        )
+        assert row is not None
+        return _record(row), True
 
     async def get(self, intake_id: int) -> IntakeRecord | None:
-        row = await self.db.pool.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
+        row = await self.conn.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
         return None if row is None else _record(row)
 
     async def find(self, repository_id: int, issue_number: int) -> IntakeRecord | None:
-        row = await self.db.pool.fetchrow(
+        row = await self.conn.fetchrow(
             "SELECT * FROM intakes WHERE repository_id = $1 AND issue_number = $2",
             repository_id,
             issue_number,
@@ -171,7 +175,7 @@ class IntakeStore:
         return None if row is None else _record(row)
 
     async def find_by_pull(self, repository_id: int, pull_number: int) -> IntakeRecord | None:
-        row = await self.db.pool.fetchrow(
+        row = await self.conn.fetchrow(
             "SELECT * FROM intakes WHERE repository_id = $1 AND contracts_pull_number = $2",
             repository_id,
             pull_number,
@@ -188,27 +192,27 @@ class IntakeStore:
     ) -> IntakeRecord:
         """Store the state of a finished turn (and mark its answer done) if nobody saved since `record`."""
         current, sections, transcript, rest = _columns(state)
-        async with self.db.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """
-                UPDATE intakes SET current_section = $3, sections = $4, transcript = $5, state = $6,
-                    status = $7, version = version + 1, updated_at = now()
-                WHERE id = $1 AND version = $2 RETURNING *
-                """,
-                record.id,
-                record.version,
-                current,
-                sections,
-                transcript,
-                rest,
-                status or record.status,
+        conn = self.conn
+        row = await conn.fetchrow(
+            """
+            UPDATE intakes SET current_section = $3, sections = $4, transcript = $5, state = $6,
+                status = $7, version = version + 1, updated_at = now()
+            WHERE id = $1 AND version = $2 RETURNING *
+            """,
+            record.id,
+            record.version,
+            current,
+            sections,
+            transcript,
+            rest,
+            status or record.status,
+        )
+        if row is None:
+            raise StaleIntake(f"intake {record.id} changed since version {record.version}")
+        if answer_id is not None:
+            await conn.execute(
+                "UPDATE intake_answers SET status = 'done', processed_at = now() WHERE id = $1", answer_id
             )
-            if row is None:
-                raise StaleIntake(f"intake {record.id} changed since version {record.version}")
-            if answer_id is not None:
-                await conn.execute(
-                    "UPDATE intake_answers SET status = 'done', processed_at = now() WHERE id = $1", answer_id
-                )
         return _record(row)
 
     async def set_status(
@@ -221,7 +225,7 @@ class IntakeStore:
         reject_reason: str | None = None,
     ) -> IntakeRecord:
         """Change the status (and the contracts pull request or reject reason when given)."""
-        row = await self.db.pool.fetchrow(
+        row = await self.conn.fetchrow(
             """
             UPDATE intakes SET status = $2,
                 contracts_pull_number = coalesce($3, contracts_pull_number),
@@ -246,7 +250,7 @@ class IntakeStore:
         self, intake_id: int, *, comment_id: int, author: str, body: str, commented_at: datetime | None = None
     ) -> bool:
         """Queue a comment as an answer; False when that comment was queued before."""
-        status = await self.db.pool.execute(
+        status = await self.conn.execute(
             """
             INSERT INTO intake_answers (intake_id, comment_id, author, body, commented_at)
             VALUES ($1, $2, $3, $4, coalesce($5, now()))
@@ -262,7 +266,7 @@ class IntakeStore:
 
     async def next_answer(self, intake_id: int) -> PendingAnswer | None:
         """The oldest pending answer (by comment time, then comment id)."""
-        row = await self.db.pool.fetchrow(
+        row = await self.conn.fetchrow(
             """
             SELECT id, intake_id, comment_id, author, body, commented_at FROM intake_answers
             WHERE intake_id = $1 AND status = 'pending' ORDER BY commented_at, comment_id LIMIT 1
@@ -272,14 +276,14 @@ class IntakeStore:
         return None if row is None else PendingAnswer(**dict(row))
 
     async def pending_count(self, intake_id: int) -> int:
-        value = await self.db.pool.fetchval(
+        value = await self.conn.fetchval(
             "SELECT count(*) FROM intake_answers WHERE intake_id = $1 AND status = 'pending'", intake_id
         )
         return int(value)
 
     async def edit_answer(self, intake_id: int, comment_id: int, body: str) -> bool:
         """An edited comment replaces its answer if that answer is still waiting; False when it was used."""
-        status = await self.db.pool.execute(
+        status = await self.conn.execute(
             "UPDATE intake_answers SET body = $3 "
             "WHERE intake_id = $1 AND comment_id = $2 AND status = 'pending'",
             intake_id,
@@ -290,7 +294,7 @@ class IntakeStore:
 
     async def drop_answer(self, intake_id: int, comment_id: int) -> bool:
         """A deleted comment withdraws its answer if that answer is still waiting; False when it was used."""
-        status = await self.db.pool.execute(
+        status = await self.conn.execute(
             "UPDATE intake_answers SET status = 'dropped', processed_at = now() "
             "WHERE intake_id = $1 AND comment_id = $2 AND status = 'pending'",
             intake_id,

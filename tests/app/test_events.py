@@ -1,10 +1,8 @@
-"""The delivery job's router: made of the feature routers that are there."""
+"""The delivery job: routed through the feature routers composed in `wiring`."""
 
 from __future__ import annotations
 
 import json
-import logging
-import pathlib
 
 import pytest
 from gidgethub.routing import Router
@@ -13,8 +11,9 @@ from gidgethub.sansio import Event
 from forgeguard_app import events
 from forgeguard_app.context import EventContext, JobContext
 from forgeguard_app.db import Database
-from forgeguard_app.events import load_routers, run_delivery
+from forgeguard_app.events import run_delivery
 from forgeguard_app.settings import Settings
+from forgeguard_app.wiring import event_router, job_registry
 from tests.app.conftest import CORPUS
 
 
@@ -23,22 +22,9 @@ def installation_created() -> Event:
     return Event(data, event="installation", delivery_id="d1")
 
 
-def test_a_feature_router_not_written_yet_is_left_out() -> None:
-    router, missing = load_routers(("forgeguard_app.installations", "forgeguard_app.not_written_yet.router"))
-    assert missing == ["forgeguard_app.not_written_yet.router"]
-    assert len(router.fetch(installation_created())) == 1
-
-
-def test_a_feature_router_that_fails_to_import_is_left_out_and_logged(
-    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    (tmp_path / "broken_feature_router.py").write_text("from forgeguard_app import no_such_name\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with caplog.at_level(logging.ERROR):
-        router, missing = load_routers(("broken_feature_router", "forgeguard_app.installations"))
-    assert missing == ["broken_feature_router"]
-    assert "broken_feature_router cannot be imported" in caplog.text
-    assert len(router.fetch(installation_created())) == 1
+def test_the_event_router_routes_every_feature_and_lists_its_job_kinds() -> None:
+    assert len(event_router().fetch(installation_created())) == 1
+    assert {"delivery", "audit", "commands.run"} <= set(job_registry())
 
 
 async def delivery_job(db: Database, event: str, data: dict[str, object]) -> tuple[int, dict[str, object]]:
@@ -52,34 +38,49 @@ async def delivery_job(db: Database, event: str, data: dict[str, object]) -> tup
 
 
 @pytest.fixture
-def failing_router(monkeypatch: pytest.MonkeyPatch) -> None:
+def failing_router() -> Router:
     router = Router()
 
     @router.register("installation")
     async def explode(event: Event, ctx: EventContext) -> None:
         raise RuntimeError("feature handler broke")
 
-    monkeypatch.setattr(events, "_router", router)
+    return router
 
 
-@pytest.mark.usefixtures("failing_router")
-async def test_a_delivery_failing_before_its_last_attempt_stays_queued_for_the_retry(db: Database) -> None:
+async def test_a_delivery_failing_before_its_last_attempt_stays_queued_for_the_retry(
+    db: Database, failing_router: Router
+) -> None:
     job_id, payload = await delivery_job(db, "installation", installation_created().data)
     ctx = JobContext(
         db=db, settings=Settings(), github=None, llm=None, job_id=job_id, attempt=1, max_attempts=3
     )
     with pytest.raises(RuntimeError):
-        await run_delivery(ctx, payload)
+        await run_delivery(ctx, payload, failing_router)
     assert await db.pool.fetchval("SELECT status FROM deliveries WHERE id = 'd1'") == "queued"
 
 
-@pytest.mark.usefixtures("failing_router")
-async def test_a_delivery_failing_on_its_last_attempt_is_marked_failed_with_the_error(db: Database) -> None:
+async def test_a_delivery_failing_on_its_last_attempt_is_marked_failed_with_the_error(
+    db: Database, failing_router: Router
+) -> None:
     job_id, payload = await delivery_job(db, "installation", installation_created().data)
     ctx = JobContext(
         db=db, settings=Settings(), github=None, llm=None, job_id=job_id, attempt=3, max_attempts=3
     )
     with pytest.raises(RuntimeError):
-        await run_delivery(ctx, payload)
+        await run_delivery(ctx, payload, failing_router)
     row = await db.pool.fetchrow("SELECT status, error FROM deliveries WHERE id = 'd1'")
     assert (row["status"], row["error"]) == ("failed", "RuntimeError: feature handler broke")
+
+
+async def test_the_registered_delivery_job_dispatches_through_the_router_it_was_built_with(
+    db: Database, failing_router: Router
+) -> None:
+    job_id, payload = await delivery_job(db, "installation", installation_created().data)
+    spec = job_registry(failing_router)["delivery"]
+    ctx = JobContext(
+        db=db, settings=Settings(), github=None, llm=None, job_id=job_id, attempt=1, max_attempts=3
+    )
+    with pytest.raises(RuntimeError, match="feature handler broke"):
+        await spec.func(ctx, payload)
+    assert spec.max_attempts == events.DELIVERY_MAX_ATTEMPTS

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from forgeguard_app import events, installations
+from forgeguard_app import installations
 from forgeguard_app.context import EventContext, JobContext
 from forgeguard_app.db import Database
 from forgeguard_app.events import run_delivery
@@ -175,17 +175,17 @@ async def test_the_same_delivery_twice_is_stored_once_and_queued_once(
     assert await delivery_jobs(db) == ["d6b5c6a0-8f43-11ee-9c3a-0242ac120002"]
 
 
-async def run_delivery_jobs(db: Database, settings: Settings) -> None:
+async def run_delivery_jobs(db: Database, settings: Settings, router: Router) -> None:
     """What a worker would do with the queued delivery jobs."""
     for job_id, payload in await db.pool.fetch("SELECT id, payload::text FROM jobs WHERE kind = 'delivery'"):
         ctx = JobContext(
             db=db, settings=settings, github=None, llm=None, job_id=job_id, attempt=1, max_attempts=3
         )
-        await run_delivery(ctx, json.loads(payload))
+        await run_delivery(ctx, json.loads(payload), router)
 
 
 @pytest.fixture
-def only_installations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def only_installations() -> tuple[Router, list[str]]:
     """Deliveries routed to the installation bookkeeping plus a recorder; the recorded delivery ids."""
     seen: list[str] = []
     recorder = Router()
@@ -194,19 +194,22 @@ def only_installations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     async def record(event: Event, ctx: EventContext) -> None:
         seen.append(event.delivery_id)
 
-    monkeypatch.setattr(events, "_router", Router(installations.router, recorder))
-    return seen
+    return Router(installations.router, recorder), seen
 
 
 async def test_a_duplicate_is_processed_once(
-    client: TestClient[Any, Any], db: Database, settings: Settings, only_installations: list[str]
+    client: TestClient[Any, Any],
+    db: Database,
+    settings: Settings,
+    only_installations: tuple[Router, list[str]],
 ) -> None:
     body = (CORPUS / "webhooks" / "installation" / "created.payload.json").read_bytes()
     headers = signed_headers(body, "installation")
     for _ in range(2):
         await client.post("/webhooks", data=body, headers=headers)
-    await run_delivery_jobs(db, settings)
-    assert only_installations == [headers["X-GitHub-Delivery"]]
+    router, seen = only_installations
+    await run_delivery_jobs(db, settings, router)
+    assert seen == [headers["X-GitHub-Delivery"]]
     assert [r["status"] for r in await stored(db)] == ["processed"]
 
 
@@ -222,11 +225,14 @@ async def test_setup_mode_answers_503_naming_the_missing_credentials(
 
 
 async def test_a_delivery_for_a_repository_removed_from_the_installation_is_ignored(
-    client: TestClient[Any, Any], db: Database, settings: Settings, only_installations: list[str]
+    client: TestClient[Any, Any],
+    db: Database,
+    settings: Settings,
+    only_installations: tuple[Router, list[str]],
 ) -> None:
     removed = (CORPUS / "webhooks" / "installation_repositories" / "removed.payload.json").read_bytes()
     await client.post("/webhooks", data=removed, headers=signed_headers(removed, "installation_repositories"))
-    await run_delivery_jobs(db, settings)
+    await run_delivery_jobs(db, settings, only_installations[0])
 
     event = json.loads(removed)
     lost = event["repositories_removed"][0]

@@ -28,9 +28,10 @@ from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp, RetryPolicy
 from forgeguard_app.jobs import Worker
 from forgeguard_app.llm.client import LLM
-from forgeguard_app.server import create_app, load_job_modules
+from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
 from forgeguard_app.web.state import AppState
+from forgeguard_app.wiring import job_registry
 from tests.commands.corpus import comment_payload
 from tests.fixtures import anthropic as fa
 from tests.fixtures.anthropic import FakeAnthropic, ScriptedBuilder
@@ -256,7 +257,6 @@ async def build_bench(
     fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database
 ) -> AsyncIterator[BuildBench]:
     """The whole app, a repository with approved contracts, `octocat` a writer and `visitor` a reader."""
-    load_job_modules()
     settings = fake_github.settings(
         public_url="https://forgeguard.test",
         anthropic_api_key=fake_anthropic.api_key,
@@ -274,7 +274,7 @@ async def build_bench(
         )
         await client.start_server()
         try:
-            worker = Worker(db, settings, github=github, llm=llm)
+            worker = Worker(db, settings, github=github, llm=llm, registry=job_registry())
             bench = BuildBench(fake_github, fake_anthropic, db, settings, client, worker, repo, issue=issue)
             await open_contracts_pull(bench)
             yield bench

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from forgeguard_app.jobs import Worker
+from forgeguard_app.wiring import job_registry
 from tests.builder.build_harness import BuildBench, responsive_builder
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -93,6 +94,7 @@ async def test_a_build_whose_worker_is_killed_mid_phase_is_finished_by_another_w
         github=bench.worker.github,
         llm=bench.worker.llm,
         heartbeat_timeout=timedelta(seconds=2),
+        registry=job_registry(),
         dequeue_timeout=timedelta(seconds=1),
     )
     task = asyncio.create_task(survivor.run())

@@ -21,9 +21,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp, RetryPolicy
 from forgeguard_app.jobs import Worker
-from forgeguard_app.server import create_app, load_job_modules
+from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
 from forgeguard_app.web.state import AppState
+from forgeguard_app.wiring import job_registry
 from tests.fixtures.appdriver import AppDriver
 from tests.fixtures.github import FakeGitHub, FakeRepo
 
@@ -100,7 +101,6 @@ class Harness(AppDriver):
 
 @pytest.fixture
 async def harness(fake_github: FakeGitHub, db: Database) -> AsyncIterator[Harness]:
-    load_job_modules()
     settings = fake_github.settings(public_url="https://forgeguard.test")
     sleeps: list[float] = []
 
@@ -113,7 +113,7 @@ async def harness(fake_github: FakeGitHub, db: Database) -> AsyncIterator[Harnes
         client = TestClient(TestServer(create_app(state)))
         await client.start_server()
         try:
-            worker = Worker(db, settings, github=github)
+            worker = Worker(db, settings, github=github, registry=job_registry())
             yield Harness(fake_github, db, settings, github, client, worker, sleeps)
         finally:
             await client.close()

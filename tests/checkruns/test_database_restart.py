@@ -24,9 +24,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from forgeguard_app import jobs
 from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp, RetryPolicy
-from forgeguard_app.jobs import REGISTRY, Worker
-from forgeguard_app.server import create_app, load_job_modules, run_workers
+from forgeguard_app.jobs import Worker
+from forgeguard_app.server import create_app, run_workers
 from forgeguard_app.web.state import AppState
+from forgeguard_app.wiring import job_registry
 from tests.checkruns.conftest import push_payload
 from tests.checkruns.repos import difflog, governed_files, module
 from tests.fixtures.github import FakeGitHub, sign_webhook
@@ -93,12 +94,11 @@ class App:
 @pytest.fixture
 async def app(fake_github: FakeGitHub, private_postgres: PrivatePostgres) -> AsyncIterator[App]:
     """The web app and a worker (quick retries and heartbeats) on the private server."""
-    load_job_modules()
     settings = fake_github.settings(public_url="https://forgeguard.test")
     db = await Database.connect(private_postgres.url, min_size=2, max_size=10)
     registry = {
         kind: dataclasses.replace(spec, retry_delay=timedelta(seconds=0.2), max_delay=timedelta(seconds=1))
-        for kind, spec in REGISTRY.items()
+        for kind, spec in job_registry().items()
     }
 
     async def no_wait(_: float) -> None:

@@ -46,7 +46,9 @@ def test_truncate_utf8_cuts_at_the_end_of_a_line_when_one_is_near() -> None:
 
 def test_md_escapes_markdown_html_and_mentions_in_untrusted_text() -> None:
     escaped = rp.md("x | <img src=x> [link](http://e) @octocat `code`\n# heading")
-    assert escaped == "x \\| &lt;img src=x&gt; \\[link\\](http://e) @\u200boctocat \\`code\\` \\# heading"
+    assert (
+        escaped == "x \\| &lt;img src=x&gt; \\[link\\](http:\u200b//e) @\u200boctocat \\`code\\` \\# heading"
+    )
 
 
 def test_summary_is_the_engines_markdown_summary_and_a_link_to_the_audit() -> None:
@@ -167,3 +169,11 @@ def test_failure_update_completes_neutral_and_says_how_to_rerun(
     assert "GitHub answered 502 five times." in update["output"]["summary"]
     assert "Re-run" in update["output"]["summary"]
     update_schema.validate(update)
+
+
+def test_a_bare_url_from_the_repository_does_not_become_a_link_in_the_check_run() -> None:
+    assert "https://" not in rp.md("see https://evil.example/login and www.evil.example")
+
+
+def test_right_to_left_overrides_from_the_repository_do_not_reach_the_check_run() -> None:
+    assert rp.md("invoice\u202egpj.exe") == "invoicegpj.exe"

@@ -129,7 +129,7 @@ def test_untrusted_text_cannot_inject_html_cells_links_or_mentions() -> None:
     )
     text = render.markdown(r)
     assert "<img" not in text and "<script>" not in text
-    assert "&lt;img src=x onerror=alert(1)&gt;\\|x\\|\\[link\\](http://evil)" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|x\\|\\[link\\](http:\u200b//evil)" in text
     assert "@octocat" not in text
     assert "\\*\\*bold\\*\\* \\`code\\`" in text
     table_row = next(line for line in text.split("\n") if line.startswith("| A1 "))
@@ -146,3 +146,17 @@ def test_escape_stops_a_list_marker_at_the_start() -> None:
 
 def test_escape_breaks_mentions_and_math() -> None:
     assert render.escape("@octocat $x$") == "@\u200boctocat \\$x\\$"
+
+
+def test_escape_keeps_bare_urls_from_becoming_links() -> None:
+    escaped = render.escape("see https://evil.example/x and www.evil.example")
+    assert "https://" not in escaped and "www." not in escaped
+
+
+def test_escape_breaks_issue_references() -> None:
+    escaped = render.escape("fixes #12, org/repo#3 and GH-7")
+    assert "#12" not in escaped and "#3" not in escaped and "GH-7" not in escaped
+
+
+def test_escape_drops_right_to_left_overrides_and_zero_width_characters() -> None:
+    assert render.escape("abc\u202edef\u200b\u2066g") == "abcdefg"

@@ -12,8 +12,9 @@ from forgeguard_app.db import Database
 from forgeguard_app.github.client import GitHubApp, InstallationAPI, RetryPolicy
 from forgeguard_app.jobs import Worker
 from forgeguard_app.llm.client import LLM
-from forgeguard_app.server import create_app, load_job_modules
+from forgeguard_app.server import create_app
 from forgeguard_app.web.state import AppState
+from forgeguard_app.wiring import job_registry
 from tests.commands.harness import Bench, cooperative_model
 from tests.fixtures.anthropic import FakeAnthropic
 from tests.fixtures.github import FakeGitHub, FakeRepo
@@ -44,7 +45,6 @@ async def api(github_app: GitHubApp, repo: FakeRepo) -> InstallationAPI:
 @pytest.fixture
 async def bench(fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database) -> AsyncIterator[Bench]:
     """The whole app on the fake GitHub and the fake model; `octocat` may write, `visitor` may only read."""
-    load_job_modules()
     settings = fake_github.settings(
         public_url="https://forgeguard.test",
         anthropic_api_key=fake_anthropic.api_key,
@@ -62,7 +62,7 @@ async def bench(fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Data
         )
         await client.start_server()
         try:
-            worker = Worker(db, settings, github=github, llm=llm)
+            worker = Worker(db, settings, github=github, llm=llm, registry=job_registry())
             yield Bench(fake_github, fake_anthropic, db, settings, client, worker, repo)
         finally:
             await client.close()

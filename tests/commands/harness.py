@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from forgeguard_app.commands import progress
+from forgeguard_app.commands import progress_comment
 from forgeguard_app.db import Database
 from forgeguard_app.jobs import Worker
 from forgeguard_app.settings import Settings
@@ -125,7 +125,7 @@ class Bench(AppDriver):
         return [c["body"] for c in self.fake.comments if c["issue_key"] == key and c["user"]["type"] == "Bot"]
 
     def progress_comment(self, number: int) -> str:
-        found = [b for b in self.app_comments(number) if progress.marker("intake", str(number)) in b]
+        found = [b for b in self.app_comments(number) if progress_comment.marker("intake", str(number)) in b]
         assert len(found) == 1, f"expected one progress comment in #{number}, found {len(found)}"
         return found[0]
 

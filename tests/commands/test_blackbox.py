@@ -20,7 +20,8 @@ def branch_files(bench: Bench, branch: str) -> dict[str, str]:
 
 async def intake_row(bench: Bench, issue: int) -> dict[str, Any]:
     row = await bench.db.pool.fetchrow(
-        "SELECT status, sections, reject_reason FROM intakes WHERE repository_id = $1 AND issue_number = $2",
+        "SELECT id, status, sections, reject_reason FROM intakes"
+        " WHERE repository_id = $1 AND issue_number = $2",
         bench.repo.id,
         issue,
     )
@@ -76,6 +77,17 @@ async def test_revise_commits_on_top_of_a_human_edit_and_says_what_changed(bench
     assert "A note a person added by hand." in "\n".join(bench.model.requests[-1].user_texts())
     assert any("Added a dark theme" in body and head[:12] in body for body in bench.app_comments(number))
     assert bench.reactions(command) == ["eyes", "+1"]
+
+
+async def test_a_revision_is_accounted_to_the_intake(bench: Bench) -> None:
+    issue = bench.issue()
+    await bench.whole_intake(issue)
+    await bench.comment(bench.contracts_pull(), "/forge revise add a dark theme")
+    intake_id = (await intake_row(bench, issue))["id"]
+    accounted = await bench.db.pool.fetch(
+        "SELECT intake_id FROM llm_calls WHERE purpose = 'contracts.revise'"
+    )
+    assert [row["intake_id"] for row in accounted] == [intake_id]
 
 
 async def test_approve_labels_the_pull_request_and_tells_the_issue(bench: Bench) -> None:
@@ -293,11 +305,11 @@ async def test_approve_outside_a_contracts_pull_request_is_answered_clearly(benc
     assert reply == "`/forge approve` works in a contracts pull request, not in this issue."
 
 
-async def test_a_builder_command_says_the_builder_is_not_available_yet(bench: Bench) -> None:
+async def test_a_builder_command_in_a_plain_issue_says_where_it_works(bench: Bench) -> None:
     issue = bench.issue()
     command = await bench.comment(issue, "/forge build")
     [reply] = bench.app_comments(issue)
-    assert "not available in this release" in reply
+    assert "works in an intake issue or contracts pull request or build pull request" in reply
     assert bench.reactions(command) == ["eyes", "confused"]
 
 

@@ -13,11 +13,9 @@ from forgeguard_app.commands.flow import (
     Ignore,
     RunCommand,
     classify,
-    comment_of,
-    thread_of,
 )
 from forgeguard_app.commands.router import app_slug
-from forgeguard_app.commands.table import Place
+from forgeguard_app.commands.thread import Place, comment_of, thread_of
 from forgeguard_app.settings import Settings
 from tests.commands.corpus import comment_payload, load
 

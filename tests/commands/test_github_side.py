@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forgeguard_app.commands import gitdata, progress
+from forgeguard_app.commands import gitdata, progress_comment
 from forgeguard_app.commands.permissions import ask_permission
 from forgeguard_app.commands.reactions import EYES, react
 from forgeguard_app.db import Database
@@ -99,7 +99,7 @@ async def test_the_progress_comment_is_edited_in_place(
     issue = fake_github.add_issue(repo, "Tasks app")
     async with db.pool.acquire() as conn:
         ids = [
-            await progress.show(
+            await progress_comment.show(
                 api,
                 conn,
                 repository_id=repo.id,
@@ -113,7 +113,7 @@ async def test_the_progress_comment_is_edited_in_place(
             for text in ("first", "second")
         ]
     assert ids[0] == ids[1]
-    mine = [c for c in fake_github.comments if progress.marker("intake", str(issue)) in c["body"]]
+    mine = [c for c in fake_github.comments if progress_comment.marker("intake", str(issue)) in c["body"]]
     assert len(mine) == 1 and mine[0]["body"].endswith("second")
 
 
@@ -122,7 +122,7 @@ async def test_a_lost_record_finds_the_progress_comment_by_its_marker(
 ) -> None:
     issue = fake_github.add_issue(repo, "Tasks app")
     async with db.pool.acquire() as conn:
-        first = await progress.show(
+        first = await progress_comment.show(
             api,
             conn,
             repository_id=repo.id,
@@ -134,7 +134,7 @@ async def test_a_lost_record_finds_the_progress_comment_by_its_marker(
             text="first",
         )
         await conn.execute("DELETE FROM progress_comments")
-        again = await progress.show(
+        again = await progress_comment.show(
             api,
             conn,
             repository_id=repo.id,
@@ -154,7 +154,7 @@ async def test_a_deleted_progress_comment_is_posted_again(
 ) -> None:
     issue = fake_github.add_issue(repo, "Tasks app")
     async with db.pool.acquire() as conn:
-        first = await progress.show(
+        first = await progress_comment.show(
             api,
             conn,
             repository_id=repo.id,
@@ -166,7 +166,7 @@ async def test_a_deleted_progress_comment_is_posted_again(
             text="first",
         )
         fake_github.comments.clear()
-        again = await progress.show(
+        again = await progress_comment.show(
             api,
             conn,
             repository_id=repo.id,
@@ -182,8 +182,8 @@ async def test_a_deleted_progress_comment_is_posted_again(
 
 
 def test_an_overlong_progress_text_is_cut_to_githubs_limit() -> None:
-    body = progress.compose("intake", "7", "x" * 100_000)
-    assert len(body) < 65_536 and body.startswith(progress.marker("intake", "7"))
+    body = progress_comment.compose("intake", "7", "x" * 100_000)
+    assert len(body) < 65_536 and body.startswith(progress_comment.marker("intake", "7"))
 
 
 @pytest.mark.parametrize(

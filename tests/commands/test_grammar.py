@@ -94,18 +94,18 @@ def test_every_command_line_is_found_in_order_and_the_first_runs() -> None:
 
 
 def test_an_unknown_command_gets_the_closest_known_one() -> None:
-    assert suggest("aprove") == "approve"
-    assert suggest("stauts") == "status"
+    assert suggest("aprove", BY_NAME) == "approve"
+    assert suggest("stauts", BY_NAME) == "status"
 
 
 def test_a_word_far_from_every_command_gets_no_suggestion() -> None:
-    assert suggest("xylophone") is None
+    assert suggest("xylophone", BY_NAME) is None
 
 
 def test_an_unknown_command_is_parsed_with_no_table_entry() -> None:
     command = first_command("/forge deploy now")
     assert command is not None
-    assert command.name == "deploy" and command.command is None
+    assert command.name == "deploy" and command.name not in BY_NAME
 
 
 def test_audit_is_misplaced_in_an_issue() -> None:
@@ -123,3 +123,17 @@ def test_a_real_comment_without_a_command_has_none(shared_dir: pathlib.Path) -> 
     for path in sorted(folder.glob("*.json")):
         body = json.loads(path.read_text())["comment"]["body"]
         assert parse(body) == [], path.name
+
+
+def test_a_command_inside_an_html_comment_opened_mid_line_is_not_run() -> None:
+    assert parse("Looks good <!--\n/forge help\n-->") == []
+
+
+def test_a_command_after_a_mid_line_html_comment_closes_is_found() -> None:
+    [command] = parse("Looks good <!-- hidden\n/forge approve\n-->\n/forge status")
+    assert command.name == "status"
+
+
+def test_an_html_comment_opener_inside_inline_code_hides_nothing() -> None:
+    [command] = parse("Write `<!--` to hide text\n/forge help")
+    assert command.name == "help"

@@ -5,27 +5,28 @@ from __future__ import annotations
 import json
 import pathlib
 
+from forgeguard_app.commands.grammar import ParsedCommand
 from forgeguard_app.commands.permissions import is_bot, permission_from_response
-from forgeguard_app.commands.replies import builder_unavailable, help_text, unknown_command, wrong_place
+from forgeguard_app.commands.replies import help_text, ignored_others, unknown_command, wrong_place
 from forgeguard_app.commands.table import BY_NAME, COMMANDS
 
 
 def test_help_lists_every_command_of_the_table() -> None:
-    text = help_text("forgeguard")
+    text = help_text("forgeguard", COMMANDS)
     for command in COMMANDS:
         assert f"`/forge {command.usage}`" in text
 
 
 def test_help_names_the_app_mention() -> None:
-    assert "@acme-forge" in help_text("acme-forge")
+    assert "@acme-forge" in help_text("acme-forge", COMMANDS)
 
 
 def test_an_unknown_command_reply_suggests_the_closest() -> None:
-    assert "Did you mean `/forge approve`?" in unknown_command("aprove")
+    assert "Did you mean `/forge approve`?" in unknown_command("aprove", BY_NAME)
 
 
 def test_an_unknown_command_is_echoed_without_breaking_out_of_code() -> None:
-    reply = unknown_command("x`y")
+    reply = unknown_command("x`y", BY_NAME)
     assert "`x y`" in reply
 
 
@@ -33,10 +34,6 @@ def test_the_wrong_place_reply_says_where_the_command_works() -> None:
     assert (
         wrong_place(BY_NAME["audit"], "issue") == "`/forge audit` works in a pull request, not in this issue."
     )
-
-
-def test_a_builder_command_is_answered_as_not_available() -> None:
-    assert "not available in this release" in builder_unavailable(BY_NAME["build"])
 
 
 def test_write_permission_is_allowed() -> None:
@@ -70,3 +67,9 @@ def test_the_corpus_comment_authors_are_people(shared_dir: pathlib.Path) -> None
         (shared_dir / "github-corpus/webhooks/issue_comment/created.payload.json").read_text()
     )
     assert not is_bot(payload["comment"]["user"])
+
+
+def test_an_ignored_command_word_with_backticks_stays_inside_its_code_span() -> None:
+    others = [ParsedCommand(name="x`@team`y", args="", text="", line=1)]
+    note = ignored_others(others)
+    assert note.count("`") == 2 and note.endswith("`/forge x @team y`.")

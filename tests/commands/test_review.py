@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from forgeguard_app.commands.contracts_pr import branch_name, pr_body, pr_title
-from forgeguard_app.commands.review import approval_problem, closed_reply, revision_text
+from forgeguard_app.commands.contracts_pr import branch_name, pr_body, pr_title, rejection_notice
+from forgeguard_app.commands.review import approval_problem, closed_reply, rejection_text, revision_text
+from forgeguard_app.commands.status import pull_line
 from forgeguard_app.commands.store import ContractsPull
 
 PHASES = """# Phases
@@ -62,7 +63,7 @@ def test_an_open_pull_request_takes_review_commands() -> None:
 
 def test_an_approved_pull_request_takes_no_more_review_commands() -> None:
     reply = closed_reply(pull("approved"))
-    assert reply is not None and "already approved by @octocat" in reply
+    assert reply is not None and "already approved by @\u200boctocat" in reply
 
 
 def test_a_rejected_pull_request_points_to_new_contracts() -> None:
@@ -80,3 +81,39 @@ def test_the_pull_request_names_the_project_and_refers_to_the_issue_without_clos
 def test_a_revision_says_what_changed_and_where() -> None:
     text = revision_text("octocat", "b" * 40, "Added a dark theme.", ["Forge/Contracts/ui.md"])
     assert "bbbbbbbbbbbb" in text and "Added a dark theme." in text and "`Forge/Contracts/ui.md`" in text
+
+
+HOSTILE = "@octo-org/team ![pixel](https://evil.example/p.png) [click](https://evil.example) #12"
+
+
+def test_the_contracts_pr_title_neither_mentions_nor_references() -> None:
+    title = pr_title(HOSTILE)
+    assert "@octo-org" not in title and "#12" not in title and "https://" not in title
+
+
+def test_the_contracts_pr_body_escapes_the_project_name() -> None:
+    body = pr_body(project=HOSTILE, issue_number=7, summary="### Forge contracts", branch="forge/contracts-7")
+    assert "@octo-org" not in body and "#12" not in body and "https://" not in body
+    assert "![pixel](" not in body and "[click](" not in body
+    assert "### Forge contracts" in body and "`forge/contracts-7`" in body
+
+
+def test_a_rejection_reason_is_echoed_inert() -> None:
+    text = rejection_text(HOSTILE)
+    assert text.startswith("Rejected and closed. Reason kept: ")
+    assert "@octo-org" not in text and "![pixel](" not in text and "[click](" not in text
+
+
+def test_the_rejection_notice_in_the_issue_pings_nobody() -> None:
+    notice = rejection_notice(8, "octocat", HOSTILE)
+    assert "@octocat" not in notice and "@octo-org" not in notice and "![pixel](" not in notice
+
+
+def test_status_of_a_rejected_pull_request_echoes_the_reason_inert_and_pings_nobody() -> None:
+    line = pull_line(pull("rejected", reason=HOSTILE))
+    assert "@octocat" not in line and "@octo-org" not in line and "![pixel](" not in line
+    assert "rejected by @\u200boctocat" in line
+
+
+def test_a_decided_pull_request_does_not_ping_who_decided() -> None:
+    assert "@octocat" not in (closed_reply(pull("rejected")) or "")

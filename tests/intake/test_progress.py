@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from forgeguard_app.intake.progress import md, render_progress
+from forgeguard_app.intake.progress_text import render_progress
 from forgeguard_app.intake.state import IntakeState, Question
+from forgeguard_app.markdown import md
 from tests.intake.scripted import SAMPLE
 
 
@@ -54,7 +55,7 @@ def test_html_in_untrusted_text_is_neutralised() -> None:
 
 
 def test_markdown_in_untrusted_text_cannot_format_or_link() -> None:
-    assert md("**bold** [link](http://x) `code`") == r"\*\*bold\*\* \[link\](http://x) \`code\`"
+    assert md("**bold** [link](http://x) `code`") == "\\*\\*bold\\*\\* \\[link\\](http:\u200b//x) \\`code\\`"
 
 
 def test_untrusted_text_stays_on_one_line() -> None:

@@ -62,7 +62,7 @@ async def answer(
 
 async def test_starting_saves_the_first_questions(db: Database, llm: LLM) -> None:
     service = IntakeService(db, llm, MODEL)
-    record = await IntakeStore(db).get(await start(service))
+    record = await IntakeStore(db.pool).get(await start(service))
     assert record is not None and record.status == "active"
     assert record.state.current == "product_intent" and record.state.questions
 

@@ -1,4 +1,4 @@
-"""Memory of past intakes: the section choices of finished intakes, per installation, offered as suggestions.
+"""The choices of past intakes (per installation, from finished intakes), offered as suggestions.
 
 Only choices are kept (stack, deployment, interface kind, layer layout),
 never conversation text, and they are looked up by installation id only, so

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 import gidgethub
 from gidgethub.abc import GitHubAPI
+
+from forgeguard_app.db import Executor
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def compose(kind: str, key: str, text: str) -> str:
     return f"{marker(kind, key)}\n{text}"
 
 
-async def _stored_id(conn: Any, repository_id: int, kind: str, key: str) -> int | None:
+async def _stored_id(conn: Executor, repository_id: int, kind: str, key: str) -> int | None:
     row = await conn.fetchrow(
         "SELECT comment_id FROM progress_comments WHERE repository_id = $1 AND kind = $2 AND key = $3",
         repository_id,
@@ -51,7 +52,7 @@ async def _stored_id(conn: Any, repository_id: int, kind: str, key: str) -> int 
 
 
 async def _store(
-    conn: Any, repository_id: int, kind: str, key: str, issue_number: int, comment_id: int
+    conn: Executor, repository_id: int, kind: str, key: str, issue_number: int, comment_id: int
 ) -> None:
     await conn.execute(
         """
@@ -83,7 +84,7 @@ async def _find_by_marker(
 
 async def show(
     api: GitHubAPI,
-    conn: Any,
+    conn: Executor,
     *,
     repository_id: int,
     owner: str,
