@@ -356,7 +356,7 @@ def _bwrap_args(
             bind("--ro-bind-try", f"/etc/{entry}")
     for extra in (_python_prefix(), *readable):
         resolved = str(extra.resolve())
-        if not resolved.startswith("/usr/") and os.path.isdir(resolved):
+        if resolved not in made and not resolved.startswith("/usr/") and os.path.isdir(resolved):
             bind("--ro-bind", resolved)
     args.extend(["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP])
     top = str(root.resolve())

@@ -24,7 +24,8 @@ async def test_a_venv_is_made_with_pip_and_runs_the_project_tests(tmp_path: path
     assert made.ok, made.output
     assert not made.reused
     assert made.requirements == ("-r", "requirements.txt")
-    assert (venv / "bin" / "pip").exists()
+    pip = await maker.run("pip install --no-index pytest", time_limit=300)
+    assert pip.exit_code == 0, pip.stdout + pip.stderr
 
     result = await Toolbox(workspace, maker).run("run_tests", {"command": "pytest -q -p no:cacheprovider"})
     assert result.text.splitlines()[:2] == ["Exit code: 0", "Passed: 1, failed: 0, errors: 0, skipped: 0"]
@@ -32,6 +33,28 @@ async def test_a_venv_is_made_with_pip_and_runs_the_project_tests(tmp_path: path
     again = await ensure_venv(maker, venv, system_site_packages=True, pip_args=["--no-index"])
     assert again.reused
     assert workspace.pending() == {}
+
+
+async def test_nothing_is_installed_when_nothing_is_declared_and_the_interpreter_has_pytest(
+    tmp_path: pathlib.Path,
+) -> None:
+    workspace, _ = make_tree(tmp_path, {"tests/test_ok.py": PROJECT["tests/test_ok.py"]})
+    venv = tmp_path / "venv"
+    made = await ensure_venv(Sandbox(workspace.root, venv=venv), venv, system_site_packages=True)
+    assert made.ok
+    assert made.output == "pytest comes from the interpreter's own packages; nothing to install"
+
+
+async def test_without_the_interpreter_packages_pip_installs_pytest_in_the_venv(
+    tmp_path: pathlib.Path,
+) -> None:
+    workspace, _ = make_tree(tmp_path, {})
+    venv = tmp_path / "venv"
+    # No index and no wheels: pip must fail to find pytest, which shows it ran in the venv's own pip.
+    made = await ensure_venv(Sandbox(workspace.root, venv=venv), venv, pip_args=["--no-index"])
+    assert not made.ok
+    assert (venv / "bin" / "pip").exists()
+    assert "No matching distribution found for pytest" in made.output
 
 
 async def test_a_failed_install_says_why(tmp_path: pathlib.Path) -> None:
