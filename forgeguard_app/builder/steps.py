@@ -239,7 +239,7 @@ class Runner:
             )
         conversation.start_phase(phase.to_phase(), total=len(state.phases), note=note)
         state.conversation = conversation.to_json()
-        self.publish = True
+        # no edit of its own: the sign-off before it and the plan after it edit the comment
 
     async def model_turn(self) -> None:
         state, config = self.state, self.build.config
