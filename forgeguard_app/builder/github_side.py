@@ -117,11 +117,17 @@ async def issue_state(api: GitHubAPI, owner: str, repo: str, number: int) -> Iss
 # --- commits -------------------------------------------------------------------------------
 
 
-def tree_entries(files: Mapping[str, bytes | None]) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
-    """Tree entries for changed files: text inline, deletions as `sha: null`; binary files left for blobs."""
+def tree_entries(
+    files: Mapping[str, bytes | None], modes: Mapping[str, str] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    """Tree entries for changed files: text inline, deletions as `sha: null`; binary files left for blobs.
+
+    `modes` keeps a file's mode (an executable script stays `100755`); `100644` otherwise.
+    """
     entries: list[dict[str, Any]] = []
     binary: dict[str, bytes] = {}
     for path, data in sorted(files.items()):
+        mode = (modes or {}).get(path, gitdata.FILE_MODE)
         if data is None:
             entries.append({"path": path, "mode": gitdata.FILE_MODE, "type": "blob", "sha": None})
             continue
@@ -133,22 +139,29 @@ def tree_entries(files: Mapping[str, bytes | None]) -> tuple[list[dict[str, Any]
         if "\x00" in text:
             binary[path] = data
             continue
-        entries.append({"path": path, "mode": gitdata.FILE_MODE, "type": "blob", "content": text})
+        entries.append({"path": path, "mode": mode, "type": "blob", "content": text})
     return entries, binary
 
 
 async def create_tree(
-    api: GitHubAPI, owner: str, repo: str, *, base_tree: str, files: Mapping[str, bytes | None]
+    api: GitHubAPI,
+    owner: str,
+    repo: str,
+    *,
+    base_tree: str,
+    files: Mapping[str, bytes | None],
+    modes: Mapping[str, str] | None = None,
 ) -> str:
     """One tree on top of `base_tree` with `files` changed (one request, plus a blob per binary file)."""
-    entries, binary = tree_entries(files)
+    entries, binary = tree_entries(files, modes)
     for path, data in binary.items():
         blob = await api.post(
             "/repos/{owner}/{repo}/git/blobs",
             _vars(owner, repo),
             data={"content": base64.b64encode(data).decode("ascii"), "encoding": "base64"},
         )
-        entries.append({"path": path, "mode": gitdata.FILE_MODE, "type": "blob", "sha": str(blob["sha"])})
+        mode = (modes or {}).get(path, gitdata.FILE_MODE)
+        entries.append({"path": path, "mode": mode, "type": "blob", "sha": str(blob["sha"])})
     if not entries:
         return base_tree
     data = await api.post(

@@ -238,8 +238,14 @@ class Signoff:
         )
         if recorded is not None and recorded.commit_sha:
             return recorded.commit_sha, recorded.tree_sha
+        modes = {path: self.workspace.mode(path) for path, data in pending.items() if data is not None}
         tree = await github_side.create_tree(
-            self.api, self.owner, self.repo, base_tree=self.state.branch_tree, files=pending
+            self.api,
+            self.owner,
+            self.repo,
+            base_tree=self.state.branch_tree,
+            files=pending,
+            modes={p: m for p, m in modes.items() if m in ("100644", "100755")},
         )
         await store.record_tree(
             self.db.pool,

@@ -132,18 +132,19 @@ class Runner:
 
     async def box(self, *, commands: bool = True) -> Sandbox:
         """The sandbox over the working tree; for commands, with the build's virtual environment."""
+        cache = Path(self.ctx.settings.data_dir) / "builds" / "cache"
         if not commands:
-            return Sandbox((await self.tree()).root)
+            return Sandbox((await self.tree()).root, cache_dir=cache)
         if self.sandbox is None:
             workspace = await self.tree()
             venv = build_dir(self.ctx, self.build.id) / "venv"
-            maker = Sandbox(workspace.root)
+            maker = Sandbox(workspace.root, cache_dir=cache)
             made = await ensure_venv(maker, venv, system_site_packages=True)
             if not made.ok:
                 log.warning(
                     "build %s: the virtual environment could not be made: %s", self.build.id, made.output
                 )
-            self.sandbox = Sandbox(workspace.root, venv=venv if made.ok else None)
+            self.sandbox = Sandbox(workspace.root, venv=venv if made.ok else None, cache_dir=cache)
         return self.sandbox
 
     # --- saving -----------------------------------------------------------------------------
