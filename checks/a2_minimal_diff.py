@@ -1,4 +1,8 @@
-"""A2 Minimal-diff discipline: no renames in the change (copies and mode changes pass)."""
+"""A2 Minimal-diff discipline: no renames in the change (copies and mode changes pass).
+
+Renames are a discipline of the Forge cycle: on a repository without Forge
+governance A2 is a warning unless configured (`AuditConfig.severity`).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,16 @@ def run(ctx: AuditContext) -> Verdict:
     if not renames:
         return Verdict("pass", f"No renames among the {len(change.files)} changed files.")
     pairs = [f"{f.previous_path} -> {f.path}" for f in renames]
+    if ctx.governed:
+        how = (
+            "`checks: {A2: {severity: warning}}` in .github/forgeguard.yml makes it a warning, "
+            "`off` turns it off"
+        )
+    else:
+        how = (
+            "A2 is a warning on a repository without Forge governance; `checks: {A2: {severity: blocking}}` "
+            "in .github/forgeguard.yml makes it blocking, `off` turns it off"
+        )
     findings = [
         Finding(
             f.path,
@@ -30,4 +44,4 @@ def run(ctx: AuditContext) -> Verdict:
         )
         for f in renames
     ]
-    return Verdict("fail", f"Rename detected: {'; '.join(pairs)}", findings)
+    return Verdict("fail", f"Rename detected: {'; '.join(pairs)}. ({how}.)", findings)

@@ -1,32 +1,38 @@
 """A9 Dependency gate: every third-party import is declared in a dependency manifest.
 
 Python imports come from the compiled file (any depth, relative imports are
-local); JS/TS imports from tree-sitter. Standard library, first-party modules
-and local aliases are not third-party. An import is declared when its
-distribution (from the mapping in `checks/data/`, or the distributions
-installed here that provide it) is named in the manifest that governs the
-file.
+local; `checks.imports_py`); JS/TS imports from tree-sitter. The standard
+library of every Python the project supports, first-party modules as Python
+resolves them, and local aliases are not third-party. An import is declared
+when a distribution that provides it (`checks/data/`: never what happens to be
+installed here) is named in the manifests that govern the file, in a scope
+that covers the file (test-only requirements declare only test files' imports).
+
+Diff-aware: an undeclared import is a failure when its line was added by the
+change, when a dependency manifest changed, or with `--full`; one already
+there, or an optional one (`if TYPE_CHECKING:`, a `try` catching
+`ImportError`), is a notice. Vendored code is left out unless configured.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.metadata
-import sys
+import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from checks import imports_js, imports_py
+from checks import imports_js, imports_py, stdlib
 from checks.context import AuditContext, Verdict
 from checks.files import selected_paths
 from checks.manifests import (
-    PY_MANIFEST_NAMES,
     Manifest,
     TsAliases,
     ancestors,
-    is_requirements_file,
+    is_manifest,
     join,
+    manifest_folder,
     nearest,
     normalize,
     parse_package_json,
@@ -35,7 +41,8 @@ from checks.manifests import (
     python_manifest_paths,
     read_forge_json,
 )
-from checks.model import Finding
+from checks.model import Finding, Level
+from checks.vendored import IMPORT_PATH_FOLDERS, is_vendored
 
 CODE = "A9"
 NAME = "Dependency gate"
@@ -45,28 +52,45 @@ MAX_PARSE_BYTES = 5 * 1024 * 1024
 """Larger source files are generated data, not code a person wrote: noted, not parsed."""
 ALWAYS_LOCAL = frozenset({"tests", "test", "testing", "conftest", "__main__", "_typeshed"})
 """tests-style local folders, the running program, and the type checkers' stub-only module."""
+TEST_FOLDERS = frozenset({"test", "tests"})
+TEST_DATA_FOLDERS = frozenset({"data", "fixtures", "testdata", "test_data"})
+"""Folders of a test tree that hold inputs for the tests (a formatter's sample files), not code."""
+_TEST_FILE = re.compile(r"(?:^|/)tests?/|(?:^|/)test_[^/]*\.pyi?$|_test\.pyi?$|(?:^|/)conftest\.py$")
 SHOW = 5
+_OPTIONAL = {
+    "TYPE_CHECKING": "optional: under TYPE_CHECKING",
+    "ImportError": "optional: in a try that catches ImportError",
+}
 
 
 def _is_source(path: str) -> bool:
     return path.endswith(PY_EXTENSIONS) or imports_js.is_js(path)
 
 
+def is_test_file(path: str) -> bool:
+    """A file whose imports test-only requirements declare.
+
+    In a `test`/`tests` folder, or named `test_*.py`, `*_test.py`, `conftest.py`.
+    """
+    return bool(_TEST_FILE.search(path))
+
+
 @functools.cache
-def _mapping() -> tuple[dict[str, str], dict[str, str]]:
-    """(overrides by dotted import name, pipreqs' mapping by top-level name)."""
+def _mapping() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """(overrides by dotted import name, pipreqs' distributions by top-level name)."""
     data = resources.files("checks") / "data"
 
-    def load(name: str) -> dict[str, str]:
-        table: dict[str, str] = {}
+    def load(name: str) -> dict[str, list[str]]:
+        table: dict[str, list[str]] = {}
         for line in (data / name).read_text(encoding="utf-8").splitlines():
             line = line.strip()
             if line and not line.startswith("#") and ":" in line:
                 key, _, value = line.partition(":")
-                table.setdefault(key.strip(), value.strip())
+                table.setdefault(key.strip(), []).append(value.strip())
         return table
 
-    return load("import_overrides.txt"), load("pipreqs_mapping.txt")
+    overrides = {k: v[0] for k, v in load("import_overrides.txt").items()}
+    return overrides, {k: tuple(v) for k, v in load("pipreqs_mapping.txt").items()}
 
 
 @functools.cache
@@ -76,29 +100,13 @@ def _node_builtins() -> frozenset[str]:
 
 
 @functools.cache
-def provided_by(distribution: str) -> frozenset[str]:
-    """Top-level import names an installed distribution provides (empty when it is not installed)."""
-    try:
-        dist = importlib.metadata.distribution(distribution)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return frozenset()
-    top_level = dist.read_text("top_level.txt")
-    if top_level:
-        return frozenset(line.strip() for line in top_level.splitlines() if line.strip())
-    names: set[str] = set()
-    for file in dist.files or []:
-        parts = file.parts
-        if not parts or parts[0].endswith((".dist-info", ".egg-info", ".data")) or parts[0] == "..":
-            continue
-        if len(parts) > 1:
-            names.add(parts[0])
-        elif parts[0].endswith((".py", ".so", ".pyd")):
-            names.add(parts[0].split(".")[0])
-    return frozenset(names)
+def distributions(module: str) -> tuple[str, ...]:
+    """Candidate distributions for an imported module, the most likely first.
 
-
-def distributions(module: str) -> list[str]:
-    """Candidate distributions for an imported module, the most likely first."""
+    An override for the longest dotted prefix wins; a namespace rule (`azure.*` ->
+    `azure-*`) gives the deepest name first (`azure.storage.blob` -> azure-storage-blob,
+    azure-storage). Then pipreqs' candidates for the top-level name, then the name itself.
+    """
     overrides, pipreqs = _mapping()
     parts = module.split(".")
     out: list[str] = []
@@ -109,68 +117,94 @@ def distributions(module: str) -> list[str]:
             break
         wild = ".".join([*parts[: n - 1], "*"])
         if n > 1 and wild in overrides:
-            out.append(overrides[wild].replace("*", parts[n - 1]))
+            template = overrides[wild]
+            sep = "." if template.endswith(".*") else "-"
+            out.extend(
+                template.replace("*", sep.join(parts[n - 1 : k])) for k in range(len(parts), n - 1, -1)
+            )
             break
     top = parts[0]
-    if top in pipreqs:
-        out.append(pipreqs[top])
+    out.extend(pipreqs.get(top, ()))
     out.append(top)
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
-def is_declared(module: str, manifest: Manifest) -> bool:
-    if any(manifest.declares(d) for d in distributions(module)):
-        return True
-    top = module.split(".")[0]
-    return any(top in provided_by(name) for name in sorted(manifest.names))
+def is_declared(module: str, manifest: Manifest, *, test: bool = False, build: bool = False) -> bool:
+    return any(manifest.declares(d, test=test, build=build) for d in distributions(module))
 
 
 @dataclass
 class _Layout:
-    """Where Python modules live at head, to tell first-party imports apart."""
+    """Where Python modules live at head, to tell first-party imports apart as Python resolves them."""
 
     modules: set[str]
     dirs: set[str]
-    _memo: dict[tuple[str, str], bool] = field(default_factory=dict)
+    vendored_tops: set[str]
+    _tree_names: dict[str, set[str]] = field(default_factory=dict)
 
     @staticmethod
     def of(paths: Iterable[str]) -> _Layout:
         modules: set[str] = set()
         dirs: set[str] = set()
+        vendored_tops: set[str] = set()
         for p in paths:
             if not p.endswith(PY_EXTENSIONS) and not p.endswith((".so", ".pyd")):
                 continue
             modules.add(p.rsplit(".", 1)[0])
+            parts = p.split("/")
+            for i, part in enumerate(parts[:-1]):
+                if part in IMPORT_PATH_FOLDERS:
+                    vendored_tops.add(parts[i + 1].split(".")[0])
             folder = p.rsplit("/", 1)[0] if "/" in p else ""
             while folder and folder not in dirs:
                 dirs.add(folder)
                 folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
-        return _Layout(modules, dirs)
+        return _Layout(modules, dirs, vendored_tops)
 
-    def is_local(self, top: str, importer: str) -> bool:
-        key = (top, importer.rpartition("/")[0])
-        if key not in self._memo:
-            self._memo[key] = self._find(top, importer)
-        return self._memo[key]
+    def has(self, root: str, top: str) -> bool:
+        name = join(root, top)
+        return name in self.dirs or name in self.modules
 
-    def _find(self, top: str, importer: str) -> bool:
-        roots: list[str] = []
-        for folder in ancestors(importer):
-            roots.append(folder)
-            roots.append(join(folder, "src"))
-        for root in roots:
-            name = join(root, top)
-            if name in self.dirs or name in self.modules or join(name, "__init__") in self.modules:
-                return True
-        return False
+    def is_package(self, folder: str) -> bool:
+        return bool(folder) and join(folder, "__init__") in self.modules
+
+    def is_local(self, top: str, importer: str, roots: Iterable[str]) -> bool:
+        if top in self.vendored_tops or any(self.has(root, top) for root in roots):
+            return True
+        folder = importer.rpartition("/")[0]
+        # a script's own folder is on its import path; inside a package, imports are absolute
+        if not self.is_package(folder) and self.has(folder, top):
+            return True
+        tree = _test_tree(importer)
+        return tree is not None and top in self._names_under(tree)
+
+    def _names_under(self, tree: str) -> set[str]:
+        if tree not in self._tree_names:
+            prefix = tree + "/"
+            names = {m.rsplit("/", 1)[-1] for m in self.modules if m.startswith(prefix)}
+            names |= {d.rsplit("/", 1)[-1] for d in self.dirs if d.startswith(prefix)}
+            self._tree_names[tree] = names
+        return self._tree_names[tree]
+
+
+def _test_tree(path: str) -> str | None:
+    """The outermost `test`/`tests` folder enclosing `path`, if any."""
+    parts = path.split("/")[:-1]
+    for i, part in enumerate(parts):
+        if part in TEST_FOLDERS:
+            return "/".join(parts[: i + 1])
+    return None
 
 
 @dataclass
 class _Problems:
     findings: list[Finding] = field(default_factory=list)
-    undeclared: int = 0
+    failures: int = 0
+    notices: int = 0
     syntax_errors: int = 0
     unmanifested: list[str] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)
+    """Manifests that were consulted for an undeclared import."""
 
 
 def _forge_dep(ctx: AuditContext) -> str | None:
@@ -182,13 +216,15 @@ class _PythonManifestIndex:
 
     def __init__(self, ctx: AuditContext, dep_file: str | None) -> None:
         self.dep_file = dep_file if dep_file and not dep_file.endswith("package.json") else None
-        self.by_folder: dict[str, list[str]] = {}
+        found: dict[str, list[str]] = {}
         for p in ctx.head.paths():
-            folder, _, name = p.rpartition("/")
-            if name in PY_MANIFEST_NAMES or is_requirements_file(name):
-                self.by_folder.setdefault(folder, []).append(p)
-        for folder, found in self.by_folder.items():
-            self.by_folder[folder] = [p for p in python_manifest_paths(folder, found) if p in found]
+            folder = manifest_folder(p)
+            if folder is not None:
+                found.setdefault(folder, []).append(p)
+        self.by_folder = {
+            folder: [p for p in python_manifest_paths(folder, paths) if p in set(paths)]
+            for folder, paths in found.items()
+        }
         self._memo: dict[str, list[str]] = {}
 
     def for_file(self, path: str) -> list[str]:
@@ -213,8 +249,25 @@ def _tsconfig(ctx: AuditContext, path: str) -> str | None:
     return nearest(path, "tsconfig.json", ctx.head.exists) or nearest(path, "jsconfig.json", ctx.head.exists)
 
 
-def wants(ctx: AuditContext) -> Iterable[str]:
+def is_test_data(path: str) -> bool:
+    """A file under a `data`/`fixtures`/`testdata` folder of a test tree: an input of the tests."""
+    tree = _test_tree(path)
+    if tree is None:
+        return False
+    return any(part in TEST_DATA_FOLDERS for part in path[len(tree) + 1 :].split("/")[:-1])
+
+
+def _audited(ctx: AuditContext) -> tuple[list[str], int]:
+    """The source files A9 reads, and how many vendored ones (test data included) it left out."""
     files = selected_paths(ctx, _is_source)
+    if ctx.config.audit_vendored:
+        return files, 0
+    kept = [f for f in files if not is_vendored(f) and not is_test_data(f)]
+    return kept, len(files) - len(kept)
+
+
+def wants(ctx: AuditContext) -> Iterable[str]:
+    files, _ = _audited(ctx)
     dep_file = _forge_dep(ctx)
     py_files = [f for f in files if f.endswith(PY_EXTENSIONS)]
     js_files = [f for f in files if imports_js.is_js(f)]
@@ -252,8 +305,7 @@ class _Manifests:
             errors: list[str] = []
             for p in paths:
                 m = parse_python_manifest(p, self.ctx.head.read)
-                merged.names |= m.names
-                merged.own_name = merged.own_name or m.own_name
+                merged.merge(m)
                 if m.error:
                     errors.append(m.error)
             merged.error = "; ".join(errors) or None
@@ -271,6 +323,9 @@ class _Manifests:
     def errors(self) -> list[str]:
         return sorted({m.error for m in [*self._py.values(), *self._js.values()] if m.error})
 
+    def notes(self) -> list[str]:
+        return sorted({note for m in self._py.values() for note in m.notes})
+
     def tsconfig(self, path: str | None) -> TsAliases:
         if path is None:
             return TsAliases()
@@ -280,18 +335,67 @@ class _Manifests:
         return self._ts[path]
 
 
+class _Levels:
+    """Whether an undeclared import fails the check or is a notice (the diff-aware rule)."""
+
+    def __init__(self, ctx: AuditContext) -> None:
+        self.strict = ctx.full or any(is_manifest(f.path) for f in ctx.change.files)
+        self._added = {f.path: f for f in ctx.change.files}
+        self._lines: dict[str, set[int]] = {}
+
+    def level(self, path: str, first: int, last: int) -> Level:
+        if self.strict:
+            return "failure"
+        if path not in self._lines:
+            changed = self._added.get(path)
+            self._lines[path] = {n for n, _ in changed.added_lines} if changed else set()
+        added = self._lines[path]
+        return "failure" if any(n in added for n in range(first, last + 1)) else "notice"
+
+
+def _add(out: _Problems, path: str, line: int, message: str, level: Level, suffix: str = "") -> None:
+    if level == "failure":
+        out.failures += 1
+    else:
+        out.notices += 1
+        suffix = suffix or "already there before this change"
+        message = f"{message} ({suffix})"
+    out.findings.append(Finding(path, message, level, line, line))
+
+
+def _ignored(module: str, ignore: list[str]) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in ignore)
+
+
+def _declared_message(path: str, line: int, module: str, manifest: Manifest, test: bool) -> str:
+    dist = distributions(module)[0]
+    where = ", ".join(manifest.read) if len(manifest.read) > 1 else manifest.path
+    for candidate in distributions(module):
+        scope = manifest.scope_of(candidate)
+        if scope is not None and not test:
+            spelled = manifest.spelling.get(normalize(candidate), candidate)
+            only = "for tests" if scope == "test" else "for setup.py (build requirements)"
+            verb = "declare" if len(manifest.read) > 1 else "declares"
+            return f"{path}:{line} imports '{module}' but {where} {verb} '{spelled}' only {only}"
+    if len(manifest.read) > 1:
+        return f"{path}:{line} imports '{module}' but none of {where} declares '{dist}'"
+    return f"{path}:{line} imports '{module}' but {where} does not declare '{dist}'"
+
+
 def _check_python(
     ctx: AuditContext, files: list[str], manifests: _Manifests, dep_file: str | None, out: _Problems
 ) -> int:
     layout = _Layout.of(ctx.head.paths())
     index = _PythonManifestIndex(ctx, dep_file)
-    stdlib = sys.stdlib_module_names
+    levels = _Levels(ctx)
+    first_party = set(ctx.config.a9_first_party)
     small = [f for f in files if (ctx.head.size(f) or 0) <= MAX_PARSE_BYTES]
     for f in files:
         if f not in small:
             out.findings.append(Finding(f, "too large to parse (over 5 MB); imports not checked", "notice"))
     parsed = imports_py.imports_for(ctx.head, small, ctx.cache)
     checked = 0
+    pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
     for path in small:
         result = parsed[path]
         if result.syntax_error_line is not None:
@@ -299,35 +403,88 @@ def _check_python(
             out.findings.append(Finding(path, f"syntax error at line {line}", "failure", line, line))
             out.syntax_errors += 1
             continue
-        manifest_paths: list[str] | None = None
+        manifest_paths = index.for_file(path)
+        manifest = manifests.python(manifest_paths) if manifest_paths else None
+        folder = manifest_folder(manifest_paths[0]) if manifest_paths else ""
+        roots = [
+            "",
+            "src",
+            folder or "",
+            join(folder or "", "src"),
+            *(manifest.package_dirs if manifest else []),
+        ]
+        std = stdlib.modules(manifest.requires_python if manifest else None)
+        # test/dev requirements declare the imports of test files and of files outside the shipped
+        # packages (noxfile.py, scripts/, docs/conf.py); a package's modules need runtime requirements
+        test = is_test_file(path) or not layout.is_package(path.rpartition("/")[0])
+        build = posixpath.basename(path) == "setup.py"
+        questioned = []
         for imp in result.imports:
             if imp.relative or not imp.module:
                 continue
             top = imp.module.split(".")[0]
-            if top in stdlib or top in ALWAYS_LOCAL or layout.is_local(top, path):
+            if top in std or top in ALWAYS_LOCAL or top in first_party or layout.is_local(top, path, roots):
                 continue
-            if manifest_paths is None:
-                manifest_paths = index.for_file(path)
-            if manifest_paths:
-                manifest = manifests.python(manifest_paths)
-                if manifest.own_name and normalize(top) == manifest.own_name:
-                    continue
+            if _ignored(imp.module, ctx.config.a9_ignore):
+                continue
+            if manifest is not None and manifest.own_name and normalize(top) == manifest.own_name:
+                continue
             checked += 1
-            dist = distributions(imp.module)[0]
-            if not manifest_paths:
-                out.unmanifested.append(f"{imp.module} ({path}:{imp.line})")
-                message = (
-                    f"{path}:{imp.line} imports '{imp.module}' but no dependency manifest declares '{dist}'"
-                )
-                out.findings.append(Finding(path, message, "failure", imp.line, imp.line))
-                continue
-            if not is_declared(imp.module, manifest):
-                out.undeclared += 1
-                message = (
-                    f"{path}:{imp.line} imports '{imp.module}' but {manifest.path} does not declare '{dist}'"
-                )
-                out.findings.append(Finding(path, message, "failure", imp.line, imp.line))
+            # `from google.cloud import secretmanager` may bring in a namespace package's distribution
+            names = imp.candidates()
+            if manifest is None or not any(is_declared(n, manifest, test=test, build=build) for n in names):
+                questioned.append(imp)
+        if questioned:
+            pending.append((path, result, questioned, manifest, test))
+    # Only the syntax tree tells an optional import, an allow comment or a statement's lines; it is
+    # built for the files that have questioned imports and could need it (in a --full audit: the
+    # files that mention TYPE_CHECKING, ImportError or allow-import).
+    need = [p for p, result, *_ in pending if result.markers or not levels.strict]
+    contexts = imports_py.contexts_many(ctx.head, need, ctx.cache)
+    for path, result, questioned, manifest, test in pending:
+        _judge(path, result, questioned, manifest, test, contexts.get(path, {}), levels, out)
     return checked
+
+
+def _judge(
+    path: str,
+    result: imports_py.PyImports,
+    questioned: list[imports_py.PyImport],
+    manifest: Manifest | None,
+    test: bool,
+    contexts: dict[int, imports_py.ImportContext],
+    levels: _Levels,
+    out: _Problems,
+) -> None:
+    """Findings for one file's undeclared imports, at the level the diff-aware rule gives."""
+    # a module the file imports optionally somewhere is optional wherever the file imports it
+    # (`try: import simplejson … except ImportError` then `if has_simplejson: from simplejson …`)
+    optional_tops = {
+        i.module.split(".")[0]: c.optional
+        for i in result.imports
+        if (c := contexts.get(i.line)) is not None and c.optional and i.module
+    }
+    for imp in questioned:
+        context = contexts.get(imp.line)
+        if context is not None and context.allowed:
+            continue
+        first, last = (context.first_line, context.last_line) if context else (imp.line, imp.line)
+        level = levels.level(path, first, last)
+        suffix = ""
+        reason = context.optional if context is not None else None
+        reason = reason or optional_tops.get(imp.module.split(".")[0])
+        if reason:
+            level, suffix = "notice", _OPTIONAL[reason]
+        if manifest is None:
+            dist = distributions(imp.module)[0]
+            if level == "failure":
+                out.unmanifested.append(f"{imp.module} ({path}:{imp.line})")
+            message = f"{path}:{imp.line} imports '{imp.module}' but no dependency manifest declares '{dist}'"
+        else:
+            message = _declared_message(path, imp.line, imp.module, manifest, test)
+            if level == "failure":
+                out.read.update(manifest.read)
+        _add(out, path, imp.line, message, level, suffix)
 
 
 def _js_local(spec: str, pkg: str, path: str, aliases: TsAliases, ctx: AuditContext) -> bool:
@@ -350,6 +507,7 @@ def _check_js(
         if f not in small:
             out.findings.append(Finding(f, "too large to parse (over 5 MB); imports not checked", "notice"))
     analyses = imports_js.analyses_for(ctx.head, small, ctx.cache)
+    levels = _Levels(ctx)
     checked = 0
     for path in small:
         aliases = manifests.tsconfig(_tsconfig(ctx, path))
@@ -361,23 +519,36 @@ def _check_js(
                 continue
             if manifest is not None and manifest.own_name == pkg:
                 continue
+            if _ignored(pkg, ctx.config.a9_ignore) or pkg in ctx.config.a9_first_party:
+                continue
             checked += 1
+            level = levels.level(path, imp.line, imp.line)
             if manifest is None:
-                out.unmanifested.append(f"{pkg} ({path}:{imp.line})")
+                if level == "failure":
+                    out.unmanifested.append(f"{pkg} ({path}:{imp.line})")
                 message = f"{path}:{imp.line} imports '{imp.specifier}' but no package.json declares '{pkg}'"
-                out.findings.append(Finding(path, message, "failure", imp.line, imp.line))
+                _add(out, path, imp.line, message, level)
             elif pkg not in manifest.names:
-                out.undeclared += 1
                 spec = imp.specifier
                 message = f"{path}:{imp.line} imports '{spec}' but {manifest.path} does not declare '{pkg}'"
-                out.findings.append(Finding(path, message, "failure", imp.line, imp.line))
+                if level == "failure":
+                    out.read.add(manifest.path)
+                _add(out, path, imp.line, message, level)
     return checked
 
 
 def run(ctx: AuditContext) -> Verdict:
-    files = selected_paths(ctx, _is_source)
+    files, vendored = _audited(ctx)
+    vendored_note = (
+        f" {vendored} vendored or test-data file(s) not audited"
+        " (`audit_vendored: true` in .github/forgeguard.yml audits them)."
+        if vendored
+        else ""
+    )
     if not files:
-        return Verdict("skip", "No Python or JavaScript/TypeScript source files in the change.")
+        return Verdict(
+            "skip", "No Python or JavaScript/TypeScript source files in the change." + vendored_note
+        )
     dep_file = _forge_dep(ctx)
     manifests = _Manifests(ctx)
     out = _Problems()
@@ -386,17 +557,37 @@ def run(ctx: AuditContext) -> Verdict:
     checked = _check_python(ctx, py_files, manifests, dep_file, out)
     checked += _check_js(ctx, js_files, manifests, dep_file, out)
 
+    notes: list[str] = []
     broken = manifests.errors()
+    if broken:
+        notes.append(f"Manifest problems: {'; '.join(broken)}.")
+    dynamic = manifests.notes()
+    if dynamic:
+        notes.append(f"Not read statically: {'; '.join(dynamic)}.")
+    if out.notices:
+        notes.append(
+            f"{out.notices} undeclared import(s) reported as notices "
+            "(optional, or already there before this change)."
+        )
+    note = (" " + " ".join(notes) if notes else "") + vendored_note
+
     parts: list[str] = []
     if out.unmanifested:
         shown = ", ".join(out.unmanifested[:SHOW])
         more = f" and {len(out.unmanifested) - SHOW} more" if len(out.unmanifested) > SHOW else ""
         parts.append(f"No dependency manifest, but third-party imports exist: {shown}{more}.")
-    if out.undeclared:
-        first = [f.message for f in out.findings if f.level == "failure" and "does not declare" in f.message]
+    undeclared = out.failures - len(out.unmanifested)
+    if undeclared:
+        first = [
+            f.message
+            for f in out.findings
+            if f.level == "failure" and "no dependency manifest" not in f.message
+        ]
+        first = [m for m in first if not m.startswith("syntax error") and "no package.json" not in m]
         shown = "; ".join(first[:3])
-        more = " …" if out.undeclared > 3 else "."
-        parts.append(f"{out.undeclared} undeclared import(s): {shown}{more}")
+        more = " …" if undeclared > 3 else "."
+        parts.append(f"{undeclared} undeclared import(s): {shown}{more}")
+        parts.append(f"Manifests read: {', '.join(sorted(out.read))}.")
     if out.syntax_errors:
         bad = [f"{f.path}:{f.start_line}" for f in out.findings if f.message.startswith("syntax error")]
         parts.append(
@@ -404,9 +595,13 @@ def run(ctx: AuditContext) -> Verdict:
             + ", ".join(bad[:SHOW])
             + "."
         )
-    note = f" Manifest problems: {'; '.join(broken)}." if broken else ""
     if parts:
         return Verdict("fail", " ".join(parts) + note, out.findings)
+    if checked == 0:
+        return Verdict("pass", f"No third-party imports in {len(files)} source file(s).{note}", out.findings)
+    if out.notices:
+        declared = f"{checked - out.notices} of {checked} third-party import(s)"
+        return Verdict("pass", f"{declared} in {len(files)} source file(s) are declared.{note}", out.findings)
     return Verdict(
         "pass",
         f"All {checked} third-party import(s) in {len(files)} source file(s) are declared.{note}",

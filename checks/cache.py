@@ -15,15 +15,40 @@ import json
 import os
 import sqlite3
 import subprocess
+import threading
 import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from checks.context import AnalysisCache
+from checks.source import Snapshot
 
 CACHE_DIR_ENV = "FORGEGUARD_CACHE_DIR"
 """When set, the disk cache lives in this folder instead of the repository's git folder."""
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS analysis (kind TEXT, blob TEXT, value TEXT, PRIMARY KEY (kind, blob))"
+
+
+def uncached(
+    snapshot: Snapshot,
+    paths: Iterable[str],
+    cache: AnalysisCache | None,
+    kind: Callable[[str], str],
+    load: Callable[[object], object | None],
+) -> list[str]:
+    """The paths whose analysis is not cached yet (the files a check still has to read).
+
+    `kind(path)` is the entry's kind; `load` reads an entry back (None: unusable).
+    """
+    if cache is None:
+        return list(paths)
+    out: list[str] = []
+    for path in paths:
+        blob = snapshot.blob_id(path)
+        if blob is None or load(cache.get(kind(path), blob)) is None:
+            out.append(path)
+    return out
 
 
 class MemoryCache:
@@ -40,6 +65,35 @@ class MemoryCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class BoundedCache:
+    """A bounded, thread-safe cache in memory, least recently used entries dropped first.
+
+    For a long-running process whose audits share what they learnt (the app's worker).
+    """
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, blob_id: str) -> object | None:
+        with self._lock:
+            value = self._items.get((kind, blob_id))
+            if value is not None:
+                self._items.move_to_end((kind, blob_id))
+            return value
+
+    def put(self, kind: str, blob_id: str, value: object) -> None:
+        with self._lock:
+            self._items[(kind, blob_id)] = value
+            self._items.move_to_end((kind, blob_id))
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class DiskCache:

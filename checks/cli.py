@@ -30,6 +30,13 @@ FORMATS: dict[str, Callable[..., str]] = {
 }
 
 
+WHOLE_HISTORY = (
+    "forgeguard: HEAD is on the default branch (or there is no other branch), so this audits the whole "
+    "history, from the empty tree to HEAD; --base HEAD~1 audits the last commit, --working-tree the "
+    "uncommitted changes."
+)
+
+
 class CannotRun(Exception):
     """The audit cannot run at all (exit 2)."""
 
@@ -74,6 +81,10 @@ def _audit(args: argparse.Namespace) -> int:
     with GitSource(args.path) as source:
         config = _config(args.config, source.path)
         change, explicit_base = _change(source, args)
+        if args.ledger:
+            _ledger_path(source, change, config)  # refuses before auditing when there is no governance
+        if not explicit_base and change.base == EMPTY_TREE:
+            print(WHOLE_HISTORY, file=sys.stderr)
         claimed = split_claimed(args.claimed_files) if args.claimed_files is not None else None
         cache = _cache(source.path)
         try:
@@ -166,9 +177,14 @@ def default_base(source: GitSource, head: str) -> str:
 
 
 def _ledger_path(source: GitSource, change: Change, config: AuditConfig) -> str:
+    """Where the ledger entry goes; CannotRun on a repository without a governance folder."""
     head = source.snapshot(WORKING_TREE if change.working_tree else change.head)
-    found = governance.detect(head.paths(), config.governance_dir)
-    folder = config.governance_dir if found is None else found
+    folder = governance.detect(head.paths(), config.governance_dir)
+    if folder is None:
+        raise CannotRun(
+            f"--ledger needs a governance folder ({config.governance_dir or '.'}/Contracts/ or "
+            f"{config.governance_dir or '.'}/evidence/), and this repository has none; nothing was written"
+        )
     rel = f"{folder}/{governance.LEDGER}" if folder else governance.LEDGER
     return os.path.join(source.path, *rel.split("/"))
 

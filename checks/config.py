@@ -45,6 +45,17 @@ class AuditConfig:
     """Mistakes found while reading the file; the defaults applied to those keys."""
     raw: dict[str, object] = field(default_factory=dict)
     """The whole parsed mapping, for sections other parts of ForgeGuard read (e.g. `builder`)."""
+    audit_vendored: bool = False
+    """True: A9 and W1 audit vendored code too (Linguist's vendor.yml, `_vendor/`, `vendor/`)."""
+    a9_ignore: list[str] = field(default_factory=list)
+    """Import names (and their submodules) A9 never questions (`checks: {A9: {ignore: […]}}`)."""
+    a9_first_party: list[str] = field(default_factory=list)
+    """Top-level import names that are the project's own (`checks: {A9: {first_party: […]}}`)."""
 
-    def severity(self, code: str) -> Severity:
-        return self.severities.get(code, default_severity(code))
+    def severity(self, code: str, *, governed: bool = True) -> Severity:
+        """The configured severity, else the default; A2 is a warning where there is no Forge governance."""
+        if code in self.severities:
+            return self.severities[code]
+        if code == "A2" and not governed:
+            return "warning"
+        return default_severity(code)

@@ -20,7 +20,9 @@ from checks.model import Severity
 CONFIG_PATH = ".github/forgeguard.yml"
 SEVERITIES: tuple[Severity, ...] = ("blocking", "warning", "off")
 REPORT_MODES: tuple[ReportMode, ...] = ("summary", "per-check")
-KNOWN_KEYS = ("governance_dir", "checks", "paths_ignore", "report", "builder")
+KNOWN_KEYS = ("governance_dir", "checks", "paths_ignore", "audit_vendored", "report", "builder")
+CHECK_OPTIONS: dict[str, tuple[str, ...]] = {"A9": ("ignore", "first_party")}
+"""Settings a check takes besides `severity`."""
 
 
 def parse_config(data: str | bytes, name: str = CONFIG_PATH) -> AuditConfig:
@@ -50,6 +52,13 @@ def parse_config(data: str | bytes, name: str = CONFIG_PATH) -> AuditConfig:
             _checks(config, name, value)
         elif key == "paths_ignore":
             _paths_ignore(config, name, value)
+        elif key == "audit_vendored":
+            if isinstance(value, bool):
+                config.audit_vendored = value
+            else:
+                config.errors.append(
+                    f"{name}: audit_vendored must be true or false, not {value!r}; using false"
+                )
         elif key == "report":
             if value in REPORT_MODES:
                 config.report = value
@@ -106,11 +115,15 @@ def _checks(config: AuditConfig, name: str, value: object) -> None:
             )
             continue
         for option, option_value in setting.items():
+            if option in CHECK_OPTIONS.get(code, ()):
+                _names(config, name, code, str(option), option_value)
+                continue
             if option_value is False:
                 option_value = "off"  # YAML 1.1 reads an unquoted `off` as false
             if option != "severity":
+                known = ", ".join(("severity", *CHECK_OPTIONS.get(code, ())))
                 config.errors.append(
-                    f"{name}: checks.{code}.{option} is not a setting (only severity); ignored"
+                    f"{name}: checks.{code}.{option} is not a setting (known: {known}); ignored"
                 )
             elif option_value in SEVERITIES:
                 config.severities[code] = cast(Severity, option_value)
@@ -119,6 +132,20 @@ def _checks(config: AuditConfig, name: str, value: object) -> None:
                     f"{name}: checks.{code}.severity must be blocking, warning or off, "
                     f"not {option_value!r}; the default applies"
                 )
+
+
+def _names(config: AuditConfig, name: str, code: str, option: str, value: object) -> None:
+    """A list of import names for a check's option (`checks.A9.ignore`, `checks.A9.first_party`)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        config.errors.append(f"{name}: checks.{code}.{option} must be a list of names, found {_kind(value)}")
+        return
+    target = config.a9_ignore if option == "ignore" else config.a9_first_party
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            target.append(item.strip())
+        else:
+            config.errors.append(f"{name}: checks.{code}.{option} entry {item!r} is not a name; ignored")
 
 
 def _paths_ignore(config: AuditConfig, name: str, value: object) -> None:

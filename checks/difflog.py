@@ -14,6 +14,8 @@ CLAIM_SECTIONS = ("files changed", "files created", "files modified")
 NONE_CLAIMS = ("(none)", "(none detected)")
 _SEPARATORS = (" - ", " — ", " – ", " (", ": ")
 _QUOTES = "`\"'"
+_EMPHASIS = ("**", "__", "*", "_")
+_PATH_CHAR = re.compile(r"[\w./-]")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
@@ -179,7 +181,7 @@ def claim_path(text: str) -> str | None:
     separator); otherwise wrappers are removed and the text is cut at the
     first ` - `, ` — `, ` – `, ` (` or `: `.
     """
-    text = _unbold(text.strip())
+    text = _unemphasize(text.strip())
     if text.lower().startswith(NONE_CLAIMS):
         return None
     if text and text[0] in _QUOTES:
@@ -200,14 +202,20 @@ def claim_path(text: str) -> str | None:
     return path
 
 
-def _unbold(text: str) -> str:
-    """Bold markers (`**` or `__`) that wrap the text or its first word removed; `__init__.py` kept."""
-    for marker in ("**", "__"):
-        if text.startswith(marker):
-            closing = text.find(marker, len(marker))
-            if closing > 0:
-                text = text[len(marker) : closing] + text[closing + len(marker) :]
-    return text.replace("**", "").strip()
+def _unemphasize(text: str) -> str:
+    """Bold or italic markers removed when they wrap the whole path (`**app/x.py** - why`).
+
+    Underscores inside a path are part of it: `app/__init__.py` stays as it is.
+    """
+    for marker in _EMPHASIS:
+        if not text.startswith(marker):
+            continue
+        closing = text.find(marker, len(marker))
+        inner = text[len(marker) : closing]
+        after = text[closing + len(marker) :]
+        if closing > len(marker) and inner.strip() == inner and (not after or not _PATH_CHAR.match(after)):
+            return (inner + after).strip()
+    return text
 
 
 def split_claimed(value: str) -> list[str]:

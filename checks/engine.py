@@ -21,6 +21,7 @@ from checks.config import AuditConfig
 from checks.context import AnalysisCache, AuditContext, Verdict
 from checks.difflog import DiffLog
 from checks.model import AuditReport, CheckResult, Finding, Level
+from checks.redaction import redact_report
 from checks.registry import CHECKS, CheckModule, CheckSpec
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, Snapshot, Source
 
@@ -87,16 +88,19 @@ def run_audit(
         claimed = list(claimed_override)
     else:
         claimed = difflog.claimed if difflog is not None else []
-    return AuditReport(
-        base=change.base,
-        head=WORKING_TREE if change.working_tree else change.head,
-        files=len(audited.files),
-        phase=phase or (difflog.phase if difflog is not None else None) or "unknown",
-        claimed_files=claimed,
-        results=results,
-        governed=ctx.governed,
-        config_errors=config_errors,
-        timestamp=(now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    # Redacted before it leaves the engine: checks other than W1 quote repository text.
+    return redact_report(
+        AuditReport(
+            base=change.base,
+            head=WORKING_TREE if change.working_tree else change.head,
+            files=len(audited.files),
+            phase=phase or (difflog.phase if difflog is not None else None) or "unknown",
+            claimed_files=claimed,
+            results=results,
+            governed=ctx.governed,
+            config_errors=config_errors,
+            timestamp=(now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
     )
 
 
@@ -139,7 +143,7 @@ class IgnoringSnapshot:
 def _result(
     spec: CheckSpec, ctx: AuditContext, module: CheckModule | None, load_error: str | None
 ) -> CheckResult:
-    severity = ctx.config.severity(spec.code)
+    severity = ctx.config.severity(spec.code, governed=ctx.governed)
     reason = _skip_reason(spec, ctx)
     if reason is not None:
         return CheckResult(spec.code, spec.name, severity, "skip", reason)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import subprocess
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from checks.added_lines import hunk_start
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
 
 _GIT_CONFIG = (
@@ -44,7 +44,6 @@ _STATUS: dict[str, Status] = {
     "U": "modified",
     "X": "modified",
 }
-_HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,(\d+))? @@")
 _REGULAR_MODES = ("100644", "100755", "100664")
 
 
@@ -201,11 +200,24 @@ class GitSnapshot:
         return data
 
     def prefetch(self, paths: Iterable[str]) -> None:
-        """Read the files now, through the one reader process, as far as the cache budget goes."""
+        """Read the files now, in one stream from git, as far as the cache budget goes."""
+        self.load(paths)
+
+    def load(self, paths: Iterable[str]) -> None:
+        """What `prefetch` does, for the source's own use (the engine's prefetch stays one call)."""
+        wanted: dict[str, list[str]] = {}
+        budget = self.CACHE_BYTES - self._cached_bytes
         for path in paths:
-            size = self.size(path)
-            if size is not None and path not in self._data and self._cached_bytes + size <= self.CACHE_BYTES:
-                self.read(path)
+            entry = self._tree().get(path)
+            if entry is None or path in self._data or entry.size > budget:
+                continue
+            budget -= entry.size
+            wanted.setdefault(entry.blob_id, []).append(path)
+        for blob, data in self._source.read_objects(list(wanted)):
+            for path in wanted[blob]:
+                if data is not None and self._cached_bytes + len(data) <= self.CACHE_BYTES:
+                    self._data[path] = data
+                    self._cached_bytes += len(data)
 
 
 class WorkingTreeSnapshot:
@@ -323,6 +335,49 @@ class GitSource:
     def read_object(self, object_id: str) -> bytes | None:
         return self._reader.read(object_id)
 
+    def read_objects(self, object_ids: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
+        """Many objects through a `git cat-file --batch` of their own: a thread writes the ids while
+        the contents stream back, so git works while we read, with no round trip per object."""
+        if not object_ids:
+            return
+        with subprocess.Popen(
+            ["git", *_GIT_CONFIG, "cat-file", "--batch"],
+            cwd=self.path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as proc:
+            stdin, stdout = _pipes(proc)
+
+            def feed() -> None:
+                try:
+                    stdin.write(b"".join(oid.encode("ascii") + b"\n" for oid in object_ids))
+                except OSError:
+                    pass  # git stopped; the reading side reports it
+                finally:
+                    stdin.close()
+
+            writer = threading.Thread(target=feed, name="forgeguard-cat-file-feed", daemon=True)
+            writer.start()
+            done = False
+            try:
+                for oid in object_ids:
+                    header = stdout.readline()
+                    if not header:
+                        raise GitError("git cat-file stopped unexpectedly")
+                    parts = header.split()
+                    if len(parts) < 3 or parts[1] == b"missing":
+                        yield oid, None
+                        continue
+                    data = _read_exact(stdout, int(parts[2]))
+                    stdout.read(1)
+                    yield oid, data
+                done = True
+            finally:
+                if not done:
+                    proc.kill()  # the reader stopped early: the writer must not wait on a full pipe
+                writer.join()
+
     # -- history -----------------------------------------------------------
 
     def resolve(self, rev: str) -> str | None:
@@ -370,8 +425,46 @@ class GitSource:
         base_sha = self._must_resolve(base)
         head_sha = self._must_resolve(head)
         start = self.merge_base(base_sha, head_sha)
-        files = self._diff([start, head_sha])
+        whole = self._whole_tree(head_sha) if start == EMPTY_TREE else None
+        files = whole if whole is not None else self._diff([start, head_sha])
         return Change(base=base_sha, head=head_sha, files=files, merge_base=start)
+
+    def _whole_tree(self, head: str) -> list[ChangedFile] | None:
+        """From the empty tree every line of every file is added: read the files (once, into the
+        snapshot's cache) instead of parsing a patch of all of them. None when the tree holds what
+        only git's patch describes exactly (symlinks, submodules, `-diff` attributes)."""
+        tree = self.git("ls-tree", "-r", "-z", "--full-tree", head)
+        if any(not r.startswith((b"100644 ", b"100755 ", b"100664 ")) for r in tree.split(b"\x00") if r):
+            return None
+        snapshot = self.snapshot(head)
+        assert isinstance(snapshot, GitSnapshot)
+        paths = list(snapshot.paths())
+        if any("\ufffd" in p for p in paths):
+            return None  # a name that is not UTF-8 cannot be given back to git as it is
+        attrs = subprocess.run(
+            ["git", *_GIT_CONFIG, "check-attr", "--stdin", "-z", "diff"],
+            cwd=self.path,
+            input=b"".join(p.encode("utf-8") + b"\x00" for p in paths),
+            capture_output=True,
+            check=False,
+        )
+        if attrs.returncode != 0 or b"\x00unset\x00" in attrs.stdout:
+            return None  # a file git's patch calls binary by attribute (`-diff`, `binary`)
+        snapshot.load(paths)
+        files: list[ChangedFile] = []
+        for path in paths:
+            data = snapshot.read(path) or b""
+            if b"\x00" in data[:8000]:  # git's own test for a binary file
+                files.append(ChangedFile(path, "added", binary=True))
+                continue
+            text = data.decode("utf-8", "replace")
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            if "\r" in text:
+                lines = [t[:-1] if t.endswith("\r") else t for t in lines]
+            files.append(ChangedFile(path, "added", added_lines=tuple(enumerate(lines, start=1))))
+        return files
 
     def working_tree_change(self) -> Change:
         """Staged and unstaged changes of tracked files against HEAD; untracked files are not part."""
@@ -498,10 +591,10 @@ def _parse_patch(stream: IO[bytes]) -> list[tuple[bool, list[tuple[int, str]]]]:
         elif in_hunks and first in (b"-", b"\\"):
             continue
         elif first == b"@" and line.startswith(b"@@"):
-            match = _HUNK.match(line)
-            if match:
+            start = hunk_start(line.decode("utf-8", "replace"))
+            if start is not None:
                 in_hunks = True
-                number = int(match.group(1))
+                number = start
         elif line.startswith(b"diff --git ") or line.startswith(b"diff --cc "):
             if started:
                 sections.append((binary, added))

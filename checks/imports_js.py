@@ -15,6 +15,7 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
+from checks import cache as analysis_cache
 from checks.context import AnalysisCache
 from checks.source import Snapshot
 
@@ -155,14 +156,9 @@ def analyses_for(
 
 def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None) -> list[str]:
     """The paths whose analysis is not in the cache yet (the files a check still has to read)."""
-    if cache is None:
-        return list(paths)
-    out: list[str] = []
-    for path in paths:
-        blob = snapshot.blob_id(path)
-        if blob is None or JsAnalysis.from_data(cache.get(f"{CACHE_KIND}:{_kind(path)}", blob)) is None:
-            out.append(path)
-    return out
+    return analysis_cache.uncached(
+        snapshot, paths, cache, lambda path: f"{CACHE_KIND}:{_kind(path)}", JsAnalysis.from_data
+    )
 
 
 def package_name(specifier: str) -> str | None:

@@ -4,22 +4,32 @@ A file is compiled to bytecode (no Python AST objects are built, which is
 about a quarter faster than `ast.parse` and still rejects every syntax
 error) and its `IMPORT_NAME` instructions are read from every nested code
 object, so imports at any depth are found and prose in docstrings is not.
+The syntax tree is the fallback where bytecode is not the whole truth: a
+file that parses but does not compile (`return` outside a function), and
+import statements the compiler drops (`if 0:`, after `assert False`), which
+are still imports. `import_contexts` reads, from the syntax tree, what A9
+needs only for the imports it questions: whether an import is optional
+(`if TYPE_CHECKING:`, a `try` that catches `ImportError`), the lines of its
+statement, and a `# forgeguard: allow-import` comment.
 Results are cached per blob id; many files are parsed in a process pool.
 """
 
 from __future__ import annotations
 
+import ast
 import dis
+import re
 import types
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from checks import cache as analysis_cache
 from checks import pool
 from checks.context import AnalysisCache, decode
 from checks.source import Snapshot
 
-CACHE_KIND = "py-imports/1"
+CACHE_KIND = "py-imports/3"
 POOL_THRESHOLD = 200
 """Below this many files to parse, a process pool costs more than it saves."""
 
@@ -28,6 +38,13 @@ _LOAD_CONST = dis.opmap["LOAD_CONST"]
 _LOAD_SMALL_INT = dis.opmap.get("LOAD_SMALL_INT", -1)
 _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
 _IMPORT_NAME_BYTE = bytes([_IMPORT_NAME])
+_STATEMENT = re.compile(
+    rb"(?:^|[:;])[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[.A-Za-z_][\w.]*[ \t]+import\b)", re.MULTILINE
+)
+"""Lines that look like import statements; one the bytecode lacks may be a dropped import."""
+ALLOW_IMPORT = re.compile(r"#.*\bforgeguard:\s*allow-import\b")
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+_MARKERS = re.compile(rb"TYPE_CHECKING|ImportError|ModuleNotFoundError|allow-import")
 
 
 @dataclass(frozen=True)
@@ -59,20 +76,26 @@ class PyImports:
 
     imports: tuple[PyImport, ...] = ()
     syntax_error_line: int | None = None
+    markers: bool = False
+    """The file mentions TYPE_CHECKING, ImportError, ModuleNotFoundError or allow-import: some
+    import may be optional or allowed, which only its syntax tree tells (`import_contexts`)."""
 
     def to_data(self) -> list[object]:
         return [
             self.syntax_error_line,
             [[i.module, i.line, i.level, list(i.names)] for i in self.imports],
+            self.markers,
         ]
 
     @staticmethod
     def from_data(data: object) -> PyImports | None:
         """Rebuild from `to_data`; None when the data is not of that shape (a bad cache entry)."""
-        if not isinstance(data, list) or len(data) != 2:
+        if not isinstance(data, list) or len(data) != 3:
             return None
-        err, items = data
+        err, items, markers = data
         if not (err is None or isinstance(err, int)) or not isinstance(items, list):
+            return None
+        if not isinstance(markers, bool):
             return None
         imports: list[PyImport] = []
         for item in items:
@@ -88,7 +111,7 @@ class PyImports:
             ):
                 return None
             imports.append(PyImport(module, line, level, tuple(names)))
-        return PyImports(tuple(imports), err)
+        return PyImports(tuple(imports), err, markers)
 
 
 def _instr(raw: bytes, pos: int) -> tuple[int, int, int]:
@@ -147,30 +170,213 @@ def _scan(code: types.CodeType, out: list[PyImport]) -> None:
             _scan(const, out)
 
 
+def _compile(data: bytes, only_ast: bool) -> types.CodeType | ast.Module:
+    flags = ast.PyCF_ONLY_AST if only_ast else 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return compile(data, "<audited>", "exec", flags, dont_inherit=True)  # type: ignore[no-any-return]
+        except SyntaxError:
+            # undecodable bytes are replaced, never fatal: retry on the text as the spec reads it
+            return compile(decode(data), "<audited>", "exec", flags, dont_inherit=True)  # type: ignore[no-any-return]
+
+
+def syntax_tree(data: bytes) -> ast.Module | SyntaxError:
+    """The file's syntax tree, or the SyntaxError (null bytes and absurd nesting are one, at line 1)."""
+    try:
+        tree = _compile(data, only_ast=True)
+    except SyntaxError as exc:
+        return exc
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return SyntaxError("cannot be parsed", ("<audited>", 1, 0, "", 1, 0))
+    assert isinstance(tree, ast.Module)
+    return tree
+
+
 def parse_imports(data: bytes) -> PyImports:
     """The imports of one Python file's bytes (BOM and any encoding cookie honoured)."""
+    markers = _MARKERS.search(data) is not None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                code = compile(data, "<audited>", "exec", dont_inherit=True)
-            except SyntaxError:
-                # undecodable bytes are replaced, never fatal: retry on the text as the spec reads it
-                code = compile(decode(data), "<audited>", "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return PyImports((), exc.lineno or 1)
-    except (ValueError, RecursionError, MemoryError, OverflowError):
-        # null bytes, absurd nesting: the file cannot be compiled, so it counts as a syntax error
-        return PyImports((), 1)
+        code = _compile(data, only_ast=False)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        # a compile error may still parse (`return` outside a function): then it is no syntax error here
+        return _from_tree(data, markers)
+    assert isinstance(code, types.CodeType)
     found: list[PyImport] = []
     _scan(code, found)
+    if _dropped(data, found):
+        return _from_tree(data, markers)
     found.sort(key=lambda i: i.line)
-    return PyImports(tuple(found))
+    return PyImports(tuple(found), None, markers)
 
 
-def needs_parse(data: bytes) -> bool:
-    """A file without the word `import` has no imports to find (nor to vouch for)."""
-    return b"import" in data
+def _dropped(data: bytes, found: list[PyImport]) -> bool:
+    """True when a line that looks like an import statement has no import in the bytecode."""
+    lines = {i.line for i in found}
+    line, counted = 1, 0
+    for m in _STATEMENT.finditer(data):
+        line += data.count(b"\n", counted, m.start())
+        counted = m.start()
+        if line not in lines:
+            return True
+    return False
+
+
+def _from_tree(data: bytes, markers: bool) -> PyImports:
+    tree = syntax_tree(data)
+    if isinstance(tree, SyntaxError):
+        return PyImports((), tree.lineno or 1, markers)
+    found: list[PyImport] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(PyImport(alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(alias.name for alias in node.names)
+            found.append(PyImport(node.module or "", node.lineno, node.level, names))
+    found.sort(key=lambda i: i.line)
+    return PyImports(tuple(found), None, markers)
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """Where one import statement sits: its lines, why it is optional (if it is), an allow comment."""
+
+    first_line: int
+    last_line: int
+    optional: str | None = None
+    """"TYPE_CHECKING" or "ImportError" when the import may be absent at run time."""
+    allowed: bool = False
+
+
+def import_contexts(data: bytes) -> dict[int, ImportContext]:
+    """The context of each import statement, by every line it spans (empty when the file does not parse)."""
+    tree = syntax_tree(data)
+    if isinstance(tree, SyntaxError):
+        return {}
+    lines = decode(data).splitlines()
+    out: dict[int, ImportContext] = {}
+    for node, optional in _imports_with_reason(tree.body, None):
+        last = node.end_lineno or node.lineno
+        allowed = any(ALLOW_IMPORT.search(line) for line in lines[node.lineno - 1 : last])
+        context = ImportContext(node.lineno, last, optional, allowed)
+        for line in range(node.lineno, last + 1):
+            out.setdefault(line, context)
+    return out
+
+
+CONTEXT_CACHE_KIND = "py-import-context/1"
+CONTEXT_POOL_THRESHOLD = 24
+"""Below this many files whose syntax trees A9 needs, a process pool costs more than it saves."""
+
+
+def _contexts_batch(batch: Sequence[bytes]) -> list[list[list[object]]]:
+    return [_contexts_to_data(import_contexts(data)) for data in batch]
+
+
+def _contexts_to_data(contexts: dict[int, ImportContext]) -> list[list[object]]:
+    unique = {id(c): c for c in contexts.values()}.values()
+    return [[c.first_line, c.last_line, c.optional, c.allowed] for c in unique]
+
+
+def contexts_many(
+    snapshot: Snapshot, paths: Sequence[str], cache: AnalysisCache | None = None
+) -> dict[str, dict[int, ImportContext]]:
+    """`contexts_for` of several files, their syntax trees built on all cores when there are many."""
+    out: dict[str, dict[int, ImportContext]] = {}
+    todo: dict[str, bytes] = {}
+    blobs: dict[str, str | None] = {}
+    for path in paths:
+        blob = blobs[path] = snapshot.blob_id(path)
+        if cache is not None and blob is not None:
+            hit = _contexts_from_data(cache.get(CONTEXT_CACHE_KIND, blob))
+            if hit is not None:
+                out[path] = hit
+                continue
+        data = snapshot.read(path)
+        if data is None:
+            out[path] = {}
+        else:
+            todo[path] = data
+    keys = list(todo)
+    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD
+    batches = pool.split(keys, [len(todo[k]) for k in keys], pool.cpu_count() * 4 if parallel else 1)
+    results = pool.map_batches(_contexts_batch, [[todo[k] for k in b] for b in batches], parallel=parallel)
+    for batch, datas in zip(batches, results, strict=True):
+        for key, found in zip(batch, datas, strict=True):
+            out[key] = _contexts_from_data(found) or {}
+            blob = blobs[key]
+            if cache is not None and blob is not None:
+                cache.put(CONTEXT_CACHE_KIND, blob, found)
+    return out
+
+
+def _contexts_from_data(data: object) -> dict[int, ImportContext] | None:
+    if not isinstance(data, list):
+        return None
+    out: dict[int, ImportContext] = {}
+    for item in data:
+        if not (isinstance(item, list) and len(item) == 4):
+            return None
+        first, last, optional, allowed = item
+        if not (
+            isinstance(first, int)
+            and isinstance(last, int)
+            and (optional is None or isinstance(optional, str))
+            and isinstance(allowed, bool)
+        ):
+            return None
+        context = ImportContext(first, last, optional, allowed)
+        for line in range(first, last + 1):
+            out.setdefault(line, context)
+    return out
+
+
+def _imports_with_reason(
+    body: Iterable[ast.AST], optional: str | None
+) -> Iterable[tuple[ast.Import | ast.ImportFrom, str | None]]:
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, optional
+            continue
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _imports_with_reason(node.body, optional or "TYPE_CHECKING")
+            yield from _imports_with_reason(node.orelse, optional)
+            continue
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.UnaryOp)
+            and _is_type_checking(node.test.operand)
+        ):
+            yield from _imports_with_reason(node.body, optional)
+            yield from _imports_with_reason(node.orelse, optional or "TYPE_CHECKING")
+            continue
+        if isinstance(node, (ast.Try, ast.TryStar)) and any(_catches_import_error(h) for h in node.handlers):
+            inner = optional or "ImportError"
+            yield from _imports_with_reason(node.body, inner)
+            for handler in node.handlers:
+                yield from _imports_with_reason(handler.body, inner)
+            yield from _imports_with_reason(node.orelse, inner)
+            yield from _imports_with_reason(node.finalbody, optional)
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                yield from _imports_with_reason(block, optional)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    for kind in kinds:
+        name = kind.id if isinstance(kind, ast.Name) else kind.attr if isinstance(kind, ast.Attribute) else ""
+        if name in _IMPORT_ERRORS:
+            return True
+    return False
 
 
 def _parse_batch(batch: Sequence[bytes]) -> list[list[object]]:
@@ -179,7 +385,7 @@ def _parse_batch(batch: Sequence[bytes]) -> list[list[object]]:
 
 def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dict[str, PyImports]:
     """Parse several files (keyed by any id); on all cores when there are many."""
-    keys = [k for k, b in blobs.items() if needs_parse(b)]
+    keys = list(blobs)
     out = {k: PyImports() for k in blobs}
     parallel = len(keys) >= POOL_THRESHOLD and (workers is None or workers > 1)
     parts = (workers or pool.cpu_count()) * 8 if parallel else 1
@@ -193,14 +399,7 @@ def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dic
 
 def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None) -> list[str]:
     """The paths whose imports are not in the cache yet (the files a check still has to read)."""
-    if cache is None:
-        return list(paths)
-    out: list[str] = []
-    for path in paths:
-        blob = snapshot.blob_id(path)
-        if blob is None or PyImports.from_data(cache.get(CACHE_KIND, blob)) is None:
-            out.append(path)
-    return out
+    return analysis_cache.uncached(snapshot, paths, cache, lambda _path: CACHE_KIND, PyImports.from_data)
 
 
 def imports_for(

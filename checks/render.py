@@ -52,15 +52,19 @@ def console(report: AuditReport) -> str:
         f"Change: {_short(report.base)}...{_short(report.head)} ({report.files} files)",
     ]
     lines.extend(f"Configuration error: {error}" for error in report.config_errors)
+    if not report.governed:
+        lines.append(OPT_IN.replace("`", ""))
     lines.append("")
     for result in report.results:
         label = f"{result.code} {result.name}:"
         lines.append(f"{label:<{CONSOLE_LABEL_WIDTH}} {result.outcome.upper()} -- {result.detail}")
         if result.outcome in ("fail", "warn", "error"):
-            shown = result.findings[:MAX_FINDINGS_SHOWN]
-            lines.extend(f"    {_where(f)}: {f.message}" for f in shown)
-            if len(result.findings) > len(shown):
-                lines.append(f"    … and {len(result.findings) - len(shown)} more")
+            # findings without a line whose paths the detail already names would repeat it
+            listed = [f for f in result.findings if f.start_line is not None or f.path not in result.detail]
+            shown = listed[:MAX_FINDINGS_SHOWN]
+            lines.extend(f"    {_console_finding(f)}" for f in shown)
+            if len(listed) > len(shown):
+                lines.append(f"    … and {len(listed) - len(shown)} more")
     lines.append(f"Overall: {report.overall.upper()}")
     lines.append("=== END AUDIT SCRIPT RESULT ===")
     return "\n".join(lines) + "\n"
@@ -161,6 +165,14 @@ def _details(result: CheckResult) -> str:
     if shown:
         lines.append("")
     return "\n".join(lines)
+
+
+def _console_finding(finding: Finding) -> str:
+    """`path:line: message`, the location once even when the message starts with it."""
+    where = _where(finding)
+    if finding.message.startswith((where, "[")) and where in finding.message:
+        return finding.message
+    return f"{where}: {finding.message}"
 
 
 def _where(finding: Finding) -> str:

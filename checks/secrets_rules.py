@@ -8,8 +8,10 @@ part of a rule's meaning, e.g. it keeps git hashes from matching token rules),
 then its regex matches (RE2; Python `re` for what RE2 cannot compile; a rule
 neither can compile is reported, never fatal), its secret group is taken,
 its entropy threshold met, and neither its allowlists nor the global one
-allow the result. Secrets never leave this module except inside a `Match`,
-and `redact` is how they are shown.
+allow the result. Since gitleaks 8.23.1 a generic secret without a digit is no
+longer dropped (the generic rule's allowlists do that work), and neither is
+it here. Secrets never leave this module except inside a `Match`, and
+`redact` is how they are shown.
 """
 
 from __future__ import annotations
@@ -206,8 +208,6 @@ class RuleSet:
             value = secret.decode("utf-8", "replace")
             if entropy(value) <= rule.entropy:
                 return False
-            if rule.id.startswith("generic") and not any(c.isdigit() for c in value):
-                return False
         for allow in [*rule.allowlists, *self.global_allowlists]:
             if allow.allows(path, secret, match, line):
                 return False
@@ -217,7 +217,8 @@ class RuleSet:
 def _secret(m: Any, group: int) -> tuple[bytes, int]:
     """The secret of a match: its secretGroup, else its first non-empty group, else the whole match."""
     groups = m.groups()
-    if group and group <= len(groups) and m.group(group):
+    if group and group <= len(groups) and m.group(group) is not None:
+        # an empty value (`PASSWORD=`) is no secret: the rule's group took part and matched nothing
         return m.group(group), m.start(group)
     for i, g in enumerate(groups, start=1):
         if g:

@@ -1,7 +1,7 @@
 """W1 No secrets in diff: gitleaks' rules over the added lines of the change.
 
-Each file's added lines are scanned as one fragment. Lock, minified, binary
-and large files are skipped; findings in test files are notices. A value is
+Each file's added lines are scanned as one fragment. Lock, minified, binary,
+large and vendored files are skipped; findings in test files are notices. A value is
 only ever shown redacted, in messages and in the cache alike.
 """
 
@@ -16,6 +16,7 @@ from checks.context import AuditContext, Verdict
 from checks.model import Finding, Level
 from checks.secrets_rules import RuleSet, default_rules, redact
 from checks.source import ChangedFile
+from checks.vendored import is_vendored
 
 CODE = "W1"
 NAME = "No secrets in diff"
@@ -169,6 +170,8 @@ def run(ctx: AuditContext) -> Verdict:
                 message = f"[{rule_id}] {path}: a file of a kind that holds private keys"
                 findings.append(Finding(path, message))
         reason = skip_reason(path, changed, ctx.head.size(path))
+        if reason is None and not ctx.config.audit_vendored and is_vendored(path):
+            reason = "vendored (audit_vendored: true scans them)"
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
             continue

@@ -11,15 +11,22 @@ import pathlib
 import sys
 import uuid
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from forgeguard_app.settings import Settings, SettingsError
+from forgeguard_app import __version__
+
+if TYPE_CHECKING:
+    from forgeguard_app.settings import Settings
 
 DEFAULT_WORKERS = 4
+APP_EXTRA = "pip install 'forgeguard[app]'"
+"""`forgeguard audit` needs only the engine; the other commands need the app's extra."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="forgeguard", description="ForgeGuard, the GitHub App.")
+    parser.add_argument("--version", action="version", version=f"forgeguard {__version__}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="{serve,worker,migrate,audit,replay}"
     )
@@ -57,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return audit_main(args[1:])
     options = _parser().parse_args(args)
+    try:
+        from forgeguard_app import server  # imports every dependency of the app
+        from forgeguard_app.settings import Settings, SettingsError
+    except ModuleNotFoundError as exc:
+        return _fail(
+            f"`forgeguard {options.command}` needs the app's dependencies ({exc.name} is not installed): "
+            f"{APP_EXTRA}"
+        )
 
     try:
         settings = Settings.from_env()
@@ -75,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         return replay(settings, options.file, options.event, options.url, options.delivery)
     if options.command == "migrate":
         return _run(_migrate(settings))
-    from forgeguard_app import server
 
     if options.command == "serve":
         return _run(
@@ -101,10 +115,14 @@ def _run(coro: Coroutine[Any, Any, None]) -> int:
         runner: Any = uvloop.run
     except ImportError:
         runner = asyncio.run
+    from forgeguard_app.server import StartupError
+
     try:
         runner(coro)
     except KeyboardInterrupt:
         return 130
+    except StartupError as exc:
+        return _fail(str(exc), 1)
     except OSError as exc:
         return _fail(f"cannot start: {exc}", 1)
     except Exception as exc:
@@ -145,6 +163,9 @@ def replay(settings: Settings, file: pathlib.Path, event: str, url: str | None, 
     except ValueError:
         return _fail(f"{file} is not JSON")
     target = url or f"http://{settings.host}:{settings.port}/webhooks"
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return _fail(f"--url must be an http(s) URL such as http://127.0.0.1:3000/webhooks, got {target!r}")
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "GitHub-Hookshot/forgeguard-replay",
@@ -152,10 +173,12 @@ def replay(settings: Settings, file: pathlib.Path, event: str, url: str | None, 
         "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
         "X-Hub-Signature-256": sign(body, settings.webhook_secret),
     }
+    import aiohttp
+
     try:
         status, text = asyncio.run(_post(target, body, headers))
-    except OSError as exc:
-        return _fail(f"cannot reach {target}: {exc}", 1)
+    except (OSError, aiohttp.ClientError, ValueError) as exc:
+        return _fail(f"cannot reach {target}: {exc or type(exc).__name__}", 1)
     print(f"{status} {text}")
     return 0 if 200 <= status < 300 else 1
 

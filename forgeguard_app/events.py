@@ -56,6 +56,7 @@ async def run_delivery(ctx: JobContext, payload: dict[str, Any], router: Router)
             job_id=ctx.job_id,
             attempt=ctx.attempt,
             max_attempts=ctx.max_attempts,
+            worker=ctx.worker,
             delivery_id=delivery_id,
             installation_id=row["installation_id"],
         )

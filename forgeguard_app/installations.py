@@ -17,15 +17,6 @@ if TYPE_CHECKING:
 router = Router()
 
 
-async def is_installed(conn: asyncpg.Connection, installation_id: int, repo_id: int | None) -> bool:
-    """Whether the app acts on `repo_id` through `installation_id`; records an unknown installation.
-
-    The rules live in SQL (migration 007, `forgeguard_repository_covered`) because
-    the webhook endpoint applies them in the statement that stores a delivery.
-    """
-    return bool(await conn.fetchval("SELECT forgeguard_repository_covered($1, $2)", installation_id, repo_id))
-
-
 def _timestamp(value: Any) -> dt.datetime | None:
     """GitHub sends installation times as epoch seconds or ISO 8601."""
     if value is None:

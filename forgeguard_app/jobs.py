@@ -41,7 +41,8 @@ from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
 
-from forgeguard_app.context import JobContext
+from forgeguard_app.context import JobContext, WorkerState
+from forgeguard_app.db import Executor
 from forgeguard_app.logs import job_id_var
 
 if TYPE_CHECKING:
@@ -157,6 +158,10 @@ class DatabaseOutage:
 class _ListenerDriver(AsyncpgPoolDriver):
     """pgqueuer's pool driver, told when its listening connection dies, and giving that slot back.
 
+    It reads and sets `AsyncpgPoolDriver._listener_connection` and `._pool`
+    (private): pyproject pins pgqueuer's minor version and
+    `tests/app/test_pgqueuer_seam.py` fails loudly if they change.
+
     Without this a restarted database leaves the queue manager LISTENing on a
     dead connection (no more notifications), and the driver's exit fails on
     resetting it, keeping its pool slot for good.
@@ -189,8 +194,18 @@ async def _order_lock(conn: asyncpg.Connection, order_key: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", order_key)
 
 
+def queue_job_sql(*, kind: str, payload: str, order_key: str) -> str:
+    """The SQL that queues a job, its values given as SQL expressions: `INSERT INTO jobs ... SELECT ...`.
+
+    `enqueue` runs it with parameters; the webhook runs it inside the statement
+    that stores the delivery (`... FROM delivery WHERE ...` appended).
+    """
+    columns = "INSERT INTO jobs (kind, payload, order_key, status)"
+    return f"{columns} SELECT {kind}, {payload}, {order_key}, 'queued'"
+
+
 async def enqueue(
-    conn: asyncpg.Connection, kind: str, payload: Mapping[str, Any], *, order_key: str | None = None
+    conn: Executor, kind: str, payload: Mapping[str, Any], *, order_key: str | None = None
 ) -> int:
     """Queue a job on `conn`, inside its open transaction when there is one; returns the job id.
 
@@ -204,8 +219,7 @@ async def enqueue(
     `dispatch_pending(pool)` does it at once.
     """
     job_id = await conn.fetchval(
-        "INSERT INTO jobs (kind, payload, order_key, status) VALUES ($1, $2::text::jsonb, $3, 'queued')"
-        " RETURNING id",
+        queue_job_sql(kind="$1", payload="$2::text::jsonb", order_key="$3") + " RETURNING id",
         kind,
         json.dumps(payload),
         order_key,
@@ -213,7 +227,7 @@ async def enqueue(
     return int(job_id)
 
 
-async def waiting_count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+async def waiting_count(conn: Executor) -> int:
     """Jobs not yet running: blocked behind their order key, queued, or waiting to retry."""
     return int(
         await conn.fetchval(
@@ -347,7 +361,7 @@ async def finish(pool: asyncpg.Pool, job: StartedJob, status: str, error: str | 
             await release_next(conn, job.order_key)
 
 
-async def release_next(conn: asyncpg.Connection, order_key: str) -> int | None:
+async def release_next(conn: Executor, order_key: str) -> int | None:
     """Hand the oldest unfinished job of `order_key` back to the queue if it is parked; its id."""
     row = await conn.fetchrow(
         """
@@ -425,6 +439,8 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     registry: Mapping[str, JobSpec] = field(default_factory=lambda: REGISTRY)
     reconnect_max_delay: timedelta = RECONNECT_MAX_DELAY
+    state: WorkerState = field(default_factory=WorkerState)
+    """Kept from job to job (caches): every job's context carries it."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -593,6 +609,7 @@ class Worker:
             job_id=job_id,
             attempt=job.attempt,
             max_attempts=spec.max_attempts,
+            worker=self.state,
         )
         try:
             await spec.func(ctx, job.payload)

@@ -68,20 +68,17 @@ def markdown_env(
     finalize: Callable[[Any], Any] | None = None,
     trim_blocks: bool = False,
     lstrip_blocks: bool = False,
-    escape_values: bool = True,
 ) -> jinja2.Environment:
     """A jinja2 environment over `forgeguard_app/<folder>` rendering Markdown: every value is escaped
     by `md` unless `Trusted` (the `trusted` filter marks one), `md` is also a filter (with a limit),
     and an undefined name is an error. `finalize` runs before the escaping (e.g. a check for blanks).
-
-    `escape_values=False` is only for files committed to a repository whose values are read back by
-    parsers and sit in code spans (the contracts: paths, globs, column names); there the `md` filter
-    is applied where a value is prose. Never for text posted on GitHub as a comment or a check run.
+    A value that belongs in a code span is marked by a filter that writes it safely there (the
+    contracts' `path` and `code`, `forgeguard_app.intake.contracts_render`).
     """
 
     def escaped(value: object) -> object:
         value = finalize(value) if finalize is not None else value
-        return _finalize(value) if escape_values else value
+        return _finalize(value)
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("forgeguard_app", folder),

@@ -30,6 +30,8 @@ class Settings:
 
     app_id: str | None = None
     client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    """The app's OAuth client secret (`GITHUB_CLIENT_SECRET`), for signing in to the status site."""
     private_key: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     api_url: str = "https://api.github.com"
@@ -46,6 +48,8 @@ class Settings:
     builder_model: str = DEFAULT_BUILDER_MODEL
     planner_model: str = DEFAULT_PLANNER_MODEL
     public_url: str = "http://127.0.0.1:3000"
+    retention_days: int = 30
+    """Deliveries, jobs and audits older than this are pruned (FORGEGUARD_RETENTION_DAYS)."""
     app_slug: str = "forgeguard"
     """The app's slug on GitHub, for `@<slug>` commands (`/setup` writes it to `.env`)."""
     env_file: pathlib.Path | None = None
@@ -81,7 +85,8 @@ class Settings:
         path = pathlib.Path(env_file)
         values: dict[str, str] = {}
         if path.is_file():
-            values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+            # No ${VAR} expansion: a secret may contain "$" and a value must read back as written.
+            values.update({k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None})
         values.update(os.environ if environ is None else environ)
         return cls.from_mapping(values, env_file=path)
 
@@ -142,10 +147,21 @@ class Settings:
         if database_url and urlparse(database_url).scheme not in ("postgres", "postgresql"):
             problems.append("DATABASE_URL must be a postgresql:// URL")
 
+        retention_days = 30
+        raw_retention = get("FORGEGUARD_RETENTION_DAYS")
+        if raw_retention:
+            if raw_retention.isdigit() and 0 < int(raw_retention) <= 36500:
+                retention_days = int(raw_retention)
+            else:
+                problems.append(
+                    f"FORGEGUARD_RETENTION_DAYS must be a number of days from 1, got {raw_retention!r}"
+                )
+
         host = get("HOST") or "127.0.0.1"
         settings = cls(
             app_id=app_id,
             client_id=get("GITHUB_CLIENT_ID"),
+            client_secret=get("GITHUB_CLIENT_SECRET"),
             private_key=private_key,
             webhook_secret=get("GITHUB_WEBHOOK_SECRET"),
             api_url=url("GITHUB_API_URL", "https://api.github.com"),
@@ -164,6 +180,7 @@ class Settings:
             builder_model=get("FORGEGUARD_BUILDER_MODEL") or DEFAULT_BUILDER_MODEL,
             planner_model=get("FORGEGUARD_PLANNER_MODEL") or DEFAULT_PLANNER_MODEL,
             public_url=url("FORGEGUARD_PUBLIC_URL", f"http://{host}:{port}"),
+            retention_days=retention_days,
             app_slug=(get("GITHUB_APP_SLUG") or "forgeguard").lower(),
             env_file=env_file,
         )

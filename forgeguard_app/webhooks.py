@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import json
 import logging
+import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from aiohttp import web
-from gidgethub import BadRequest, ValidationFailure
-from gidgethub.sansio import Event
+from aiohttp.helpers import parse_mimetype
 
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
-from forgeguard_app.jobs import database_unavailable, describe_error
+from forgeguard_app.jobs import database_unavailable, describe_error, queue_job_sql
 from forgeguard_app.logs import delivery_id_var
+from forgeguard_app.redeliver import Missed
 from forgeguard_app.web.state import state_of
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
+UNVERIFIED_BYTES = 64 * 1024 * 1024
+"""What the bodies not yet verified may hold at once, all requests together; over it, 503."""
+BODY_TIMEOUT = 30.0
+"""Seconds a client has to send a body (GitHub sends one in well under a second)."""
 HANDLED_EVENTS = frozenset(
     {
         "push",
@@ -36,6 +45,27 @@ HANDLED_EVENTS = frozenset(
 # Events about the installation itself are acted on whatever its state.
 INSTALLATION_EVENTS = frozenset({"installation", "installation_repositories"})
 MAX_DELIVERY_ID = 200
+
+
+class BodyBudget:
+    """Bytes the unverified bodies of all requests in flight may hold together."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> bool:
+        if self.held + size > self.limit:
+            return False
+        self.held += size
+        return True
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
+
+
+BODY_BUDGET = web.AppKey("forgeguard_body_budget", BodyBudget)
+MISSED = web.AppKey("forgeguard_missed_deliveries", Missed)
 
 
 class Rejected(Exception):
@@ -58,61 +88,140 @@ class Delivery:
     repository_id: int | None
     repository_full_name: str | None
     data: dict[str, Any]
+    form_encoded: bool = False
+
+
+SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_ID = 2**63 - 1
+# A NUL or a lone surrogate can only come in as a \u escape: look for one before walking the payload.
+SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def verify(headers: Mapping[str, str], body: bytes, secret: str) -> Delivery:
     """Check the signature over the raw body, then the headers and the JSON; raise Rejected.
 
-    `headers` must answer lowercase names. Only `X-Hub-Signature-256` counts: a
-    delivery signed with the SHA-1 header alone is refused.
+    `headers` must answer lowercase names. Only `X-Hub-Signature-256: sha256=…`
+    counts: a SHA-1 HMAC, in either header, is refused. Header values may hold
+    any bytes (aiohttp keeps undecodable ones as surrogates), so nothing here
+    assumes ASCII.
     """
     signature = headers.get("x-hub-signature-256")
     if not signature:
         if headers.get("x-hub-signature"):
             raise Rejected(401, "only X-Hub-Signature-256 is accepted; the SHA-1 signature is not")
         raise Rejected(401, "the X-Hub-Signature-256 header is missing")
+    match = SIGNATURE.fullmatch(signature.strip())
+    if match is None:
+        raise Rejected(401, "X-Hub-Signature-256 must be sha256= and the HMAC's 64 hex digits")
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(expected, match.group(1).lower().encode()):
+        raise Rejected(401, "the signature does not match the payload")
     event_name = headers.get("x-github-event", "").strip()
     delivery_id = headers.get("x-github-delivery", "").strip()
-    sansio_headers = {
-        "x-hub-signature-256": signature,
-        "content-type": headers.get("content-type") or "application/json",
-        "x-github-event": event_name,
-        "x-github-delivery": delivery_id,
-    }
-    try:
-        event = Event.from_http(sansio_headers, body, secret=secret)
-    except ValidationFailure as exc:
-        raise Rejected(401, "the signature does not match the payload") from exc
-    except BadRequest as exc:
-        raise Rejected(400, "the body must be JSON (application/json or form-encoded payload)") from exc
-    except (ValueError, KeyError) as exc:
-        raise Rejected(400, "the body is not valid JSON") from exc
     if not event_name:
         raise Rejected(400, "the X-GitHub-Event header is missing")
-    if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID or not delivery_id.isprintable():
+    if EVENT_NAME.fullmatch(event_name) is None:
+        raise Rejected(400, "the X-GitHub-Event header is malformed")
+    if (
+        not delivery_id
+        or len(delivery_id) > MAX_DELIVERY_ID
+        or not delivery_id.isascii()
+        or not delivery_id.isprintable()
+    ):
         raise Rejected(400, "the X-GitHub-Delivery header is missing or malformed")
-    if not isinstance(event.data, dict):
+    data, form_encoded = decode_body(headers.get("content-type") or "application/json", body)
+    if not isinstance(data, dict):
         raise Rejected(400, "the body must be a JSON object")
-    return describe(event_name, delivery_id, event.data)
+    if SUSPECT_ESCAPE.search(body) is not None or form_encoded:
+        _refuse_unstorable_text(data)
+    return describe(event_name, delivery_id, data, form_encoded=form_encoded)
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def decode_body(content_type: str, body: bytes) -> tuple[Any, bool]:
+    """The JSON value of a body GitHub sends as UTF-8 JSON or as a form's `payload`; whether form-encoded."""
+    if not content_type.isascii() or not content_type.isprintable():
+        raise Rejected(400, "the Content-Type header is malformed")
+    mime = parse_mimetype(content_type)
+    media = f"{mime.type}/{mime.subtype}"
+    charset = mime.parameters.get("charset") or "utf-8"
+    if not isinstance(charset, str) or charset.strip().lower().replace("-", "") != "utf8":
+        raise Rejected(400, "the body must be UTF-8 (charset=utf-8)")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(400, "the body is not valid UTF-8") from None
+    form_encoded = media == "application/x-www-form-urlencoded"
+    if form_encoded:
+        try:
+            fields = urllib.parse.parse_qs(text, errors="strict", max_num_fields=10)
+        except ValueError:  # UnicodeDecodeError from a %-escape, or too many fields
+            raise Rejected(400, "the form-encoded body is malformed") from None
+        if list(fields) != ["payload"] or len(fields["payload"]) != 1:
+            raise Rejected(400, "a form-encoded delivery must hold one field, payload")
+        text = fields["payload"][0]
+    elif media != "application/json":
+        raise Rejected(400, "the body must be application/json or application/x-www-form-urlencoded")
+    try:
+        return json.loads(text), form_encoded
+    except (ValueError, RecursionError):
+        raise Rejected(400, "the body is not valid JSON") from None
 
 
-def describe(event_name: str, delivery_id: str, data: dict[str, Any]) -> Delivery:
-    """The columns stored for a delivery."""
+def _refuse_unstorable_text(data: Any) -> None:
+    """400 for a NUL or a lone surrogate anywhere (PostgreSQL text cannot hold them)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Rejected(400, "the payload holds a lone surrogate") from None
+            if "\x00" in value:
+                raise Rejected(400, "the payload holds a NUL character")
+
+
+def _field(obj: Any, key: str, kind: type) -> Any:
+    """`obj[key]` when it has the type GitHub sends (or is absent or null); 400 otherwise."""
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise Rejected(400, f"the payload's {key} is not where GitHub puts it")
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise Rejected(400, f"the payload's {key} is a {type(value).__name__}, not a {kind.__name__}")
+    if isinstance(value, int) and not 0 < value <= MAX_ID:
+        raise Rejected(400, f"the payload's {key} is out of range")
+    return value
+
+
+def describe(
+    event_name: str, delivery_id: str, data: dict[str, Any], *, form_encoded: bool = False
+) -> Delivery:
+    """The columns stored for a delivery; 400 when one of them is not of the type GitHub sends."""
     installation = data.get("installation")
     repository = data.get("repository")
-    action = data.get("action")
+    if installation is not None and not isinstance(installation, dict):
+        raise Rejected(400, "the payload's installation is not an object")
+    if repository is not None and not isinstance(repository, dict):
+        raise Rejected(400, "the payload's repository is not an object")
     return Delivery(
         id=delivery_id,
         event=event_name,
-        action=action if isinstance(action, str) else None,
-        installation_id=_int_or_none(installation.get("id")) if isinstance(installation, dict) else None,
-        repository_id=_int_or_none(repository.get("id")) if isinstance(repository, dict) else None,
-        repository_full_name=repository.get("full_name") if isinstance(repository, dict) else None,
+        action=_field(data, "action", str),
+        installation_id=_field(installation, "id", int),
+        repository_id=_field(repository, "id", int),
+        repository_full_name=_field(repository, "full_name", str),
         data=data,
+        form_encoded=form_encoded,
     )
 
 
@@ -137,17 +246,39 @@ async def receive(request: web.Request) -> web.Response:
             {"error": setup_mode_message(settings.missing_credentials or ["GITHUB_WEBHOOK_SECRET"])},
             status=503,
         )
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
+    budget = request.app[BODY_BUDGET]
+    taken = 0
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
-    try:
+        chunks: list[bytes] = []
+        size = 0
+        expected = request.content_length
+        if expected is not None:
+            if expected > MAX_BODY_BYTES:
+                return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
+            if not budget.take(expected):
+                return _busy()
+            taken = expected
+        async with asyncio.timeout(BODY_TIMEOUT):
+            async for chunk in request.content.iter_any():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return web.json_response({"error": "the payload is over 25 MiB"}, status=413)
+                if size > taken:
+                    if not budget.take(size - taken):
+                        return _busy()
+                    taken = size
+        body = b"".join(chunks)
+        del chunks
         delivery = verify(request.headers, body, settings.webhook_secret)
+    except TimeoutError:
+        log.info("webhook refused (408): the body took over %.0f s", BODY_TIMEOUT)
+        return web.json_response({"error": "the body was not sent in time"}, status=408)
     except Rejected as exc:
         log.info("webhook refused (%d): %s", exc.status, exc.message)
         return web.json_response({"error": exc.message}, status=exc.status)
+    finally:
+        budget.give_back(taken)
 
     token = delivery_id_var.set(delivery.id)
     try:
@@ -156,7 +287,9 @@ async def receive(request: web.Request) -> web.Response:
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
-            # Nothing was stored: GitHub redelivers a delivery that was not answered 2xx.
+            # Nothing was stored, and GitHub does not redeliver by itself: once the database
+            # answers again, forgeguard_app.redeliver asks GitHub for this delivery again.
+            request.app[MISSED].note()
             log.warning(
                 "delivery %s not stored, the database is unavailable: %s", delivery.id, describe_error(exc)
             )
@@ -176,12 +309,12 @@ async def store(pool: asyncpg.Pool, delivery: Delivery, body: bytes) -> str:
 
     One statement, so one transaction and one round trip: whether the repository
     is covered by the installation (`forgeguard_repository_covered`, migration
-    007), the delivery, and its `delivery` job (a `jobs` row, as `jobs.enqueue`
-    writes it; a worker hands it to pgqueuer).
+    007), the delivery, and its `delivery` job (a `jobs` row, by `jobs.enqueue`'s
+    own SQL; a worker hands it to pgqueuer).
     """
     needs = needs_work(delivery)
     status = await pool.fetchval(
-        """
+        f"""
         WITH delivery AS (
             INSERT INTO deliveries (id, event, action, installation_id, repository_id,
                                     repository_full_name, payload, status)
@@ -193,13 +326,12 @@ async def store(pool: asyncpg.Pool, delivery: Delivery, body: bytes) -> str:
             ON CONFLICT (id) DO NOTHING
             RETURNING id, status
         ), job AS (
-            INSERT INTO jobs (kind, payload, order_key, status)
-            SELECT $10, jsonb_build_object('delivery_id', id), $11, 'queued'
+            {queue_job_sql(kind="$10", payload="jsonb_build_object('delivery_id', id)", order_key="$11")}
             FROM delivery WHERE status = 'queued'
             RETURNING id
         )
         SELECT status FROM delivery
-        """,
+        """,  # noqa: S608 (only the constant job SQL is interpolated; values are parameters)
         delivery.id,
         delivery.event,
         delivery.action,
@@ -216,14 +348,21 @@ async def store(pool: asyncpg.Pool, delivery: Delivery, body: bytes) -> str:
 
 
 def _json_text(delivery: Delivery, body: bytes) -> str:
-    """The payload as stored: the body verbatim when it is JSON, re-encoded when it was form-encoded."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return json.dumps(delivery.data)
-    return text if text.lstrip().startswith("{") else json.dumps(delivery.data)
+    """The payload as stored: the body verbatim when it was JSON, re-encoded when it was form-encoded."""
+    return json.dumps(delivery.data) if delivery.form_encoded else body.decode("utf-8")
+
+
+def _busy() -> web.Response:
+    log.warning("webhook refused (503): unverified bodies already hold %d MiB", UNVERIFIED_BYTES >> 20)
+    return web.json_response(
+        {"error": "too many deliveries are arriving at once; deliver again later"},
+        status=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def add_routes(app: web.Application) -> None:
+    app[BODY_BUDGET] = BodyBudget(UNVERIFIED_BYTES)
+    app[MISSED] = Missed()
     app.router.add_post("/webhooks", receive)
     app.router.add_post("/", receive)

@@ -26,11 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jinja2
 from gidgethub.abc import GitHubAPI
 
 from checks.config import AuditConfig
+from checks.context import AnalysisCache
 from checks.engine import run_audit
-from checks.memory import MemorySource
+from checks.memory_source import MemorySource
 from checks.model import AuditReport
 from checks.source import WORKING_TREE
 from forgeguard_app.builder import github_side, store
@@ -38,12 +40,11 @@ from forgeguard_app.builder.state import Attempt, FailedCheck, PhaseState, attem
 from forgeguard_app.builder.store import BuildRow
 from forgeguard_app.builder.tools import TestRun
 from forgeguard_app.builder.workspace import Workspace
-from forgeguard_app.checkruns import decide, fetch
+from forgeguard_app.checkruns import decide
 from forgeguard_app.checkruns import report as rp
 from forgeguard_app.checkruns import store as audits
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.db import Database
-from forgeguard_app.markdown import markdown_env
 from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,14 @@ LEDGER_PATH = f"{EVIDENCE}/audit_ledger.md"
 OUTPUT_CHARS = 12_000
 HUNK_CHARS = 30_000
 
-_EVIDENCE_ENV = markdown_env("templates/builder", trim_blocks=True, lstrip_blocks=True, escape_values=False)
+_EVIDENCE_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("forgeguard_app", "templates/builder"),
+    autoescape=False,  # noqa: S701 - committed evidence read by the engine, never posted on GitHub
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 """Evidence files are committed and read back by the engine's parsers (paths in code spans, one-line
 notes): values go in as written, each note flattened to one line (`one_line`)."""
 
@@ -158,7 +166,11 @@ def with_ledger_entry(ledger: bytes | None, entry: str) -> bytes:
 
 
 def audit_working_tree(
-    workspace: Workspace, branch_head: str, config: AuditConfig, title: str
+    workspace: Workspace,
+    branch_head: str,
+    config: AuditConfig,
+    title: str,
+    cache: AnalysisCache | None = None,
 ) -> tuple[AuditReport, dict[str, bytes | None]]:
     """The engine on the working tree as an uncommitted change on the branch head (`--working-tree`)."""
     source = MemorySource(
@@ -167,7 +179,7 @@ def audit_working_tree(
     change = dataclasses.replace(
         source.change(branch_head, WORKING_TREE), working_tree=True, merge_base=branch_head
     )
-    report = run_audit(source, change, config, phase=title, cache=fetch.ANALYSIS_CACHE)
+    report = run_audit(source, change, config, phase=title, cache=cache)
     return report, workspace.pending()
 
 
@@ -197,6 +209,7 @@ class Signoff:
     attempt: int
     workspace: Workspace
     config: AuditConfig
+    cache: AnalysisCache | None = None
 
     @property
     def owner(self) -> str:
@@ -228,7 +241,12 @@ class Signoff:
 
     async def audit(self) -> tuple[AuditReport, dict[str, bytes | None]]:
         return await asyncio.to_thread(
-            audit_working_tree, self.workspace, self.state.branch_head, self.config, self.phase.title
+            audit_working_tree,
+            self.workspace,
+            self.state.branch_head,
+            self.config,
+            self.phase.title,
+            self.cache,
         )
 
     async def commit_attempt(self, pending: Mapping[str, bytes | None]) -> tuple[str, str]:

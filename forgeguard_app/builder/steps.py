@@ -391,6 +391,7 @@ class Runner:
             attempt=phase.next_attempt,
             workspace=workspace,
             config=self.audit_config,
+            cache=self.ctx.worker.analysis_cache,
         )
         outcome = await signoff.sign_off(job, run, {**state.signoff, "claimed_files": claimed})
         self.tool_logs.append(
@@ -482,6 +483,7 @@ class Runner:
             attempt=last.number,
             workspace=await self.tree(),
             config=self.audit_config,
+            cache=self.ctx.worker.analysis_cache,
         )
         login = state.skip_by or "someone"
         sha, tree = await job.authorize(last.sha, recorded.tree_sha, kind="skip", skipped_by=login)

@@ -1,16 +1,12 @@
-"""What an audit reads from GitHub besides the change: the repository configuration; and the per-file cache.
+"""What an audit reads from GitHub besides the change: the repository configuration.
 
 The configuration comes from the default branch (the contents API without a
-`ref`), so a pull request cannot change how it is judged. The analysis cache
-keeps per-file results (imports, parsed manifests) by git blob id across
-audits in this process: a file that did not change is not analysed twice.
+`ref`), so a pull request cannot change how it is judged.
 """
 
 from __future__ import annotations
 
 import base64
-import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import gidgethub
@@ -52,33 +48,3 @@ async def read_config(api: InstallationAPI, owner: str, repo: str) -> AuditConfi
 def is_sha(rev: str) -> bool:
     """A full commit sha (40 lowercase hex digits)."""
     return len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
-
-
-class MemoryCache:
-    """A bounded, thread-safe `checks.context.AnalysisCache` keyed by (kind, blob id)."""
-
-    def __init__(self, max_entries: int = 50_000) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, kind: str, blob_id: str) -> object | None:
-        with self._lock:
-            value = self._items.get((kind, blob_id))
-            if value is not None:
-                self._items.move_to_end((kind, blob_id))
-            return value
-
-    def put(self, kind: str, blob_id: str, value: object) -> None:
-        with self._lock:
-            self._items[(kind, blob_id)] = value
-            self._items.move_to_end((kind, blob_id))
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-ANALYSIS_CACHE = MemoryCache()
-"""Shared by every audit of this process."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import gidgethub
 
 from checks.config import CHECK_CODES, AuditConfig
+from checks.context import AnalysisCache
 from checks.engine import run_audit
 from checks.model import AuditReport
 from checks.source import EMPTY_TREE, Change, Source
@@ -32,6 +33,7 @@ from forgeguard_app.checkruns import report as rp
 from forgeguard_app.checkruns.decide import AuditRequest, Reason
 from forgeguard_app.context import JobContext
 from forgeguard_app.db import Executor
+from forgeguard_app.github.once import create_once
 from forgeguard_app.jobs import enqueue, handler
 from forgeguard_app.settings import Settings
 
@@ -47,6 +49,9 @@ MAX_ATTEMPTS = 4
 STUCK_AFTER = timedelta(minutes=15)
 """An audit still in progress after this long has lost its job: the watchdog completes its runs."""
 SWEEP_EVERY = 60.0
+MAX_REQUEUES = 3
+"""An audit whose jobs keep ending before it can report is queued again this often, then completed neutral."""
+ORPHANS_WITHIN = timedelta(days=1)
 
 
 def utc_now() -> str:
@@ -84,7 +89,9 @@ async def resolve_request(
     return request
 
 
-async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | None = None) -> int | None:
+async def enqueue_request(
+    conn: Executor, request: AuditRequest, check_run_id: int | None = None
+) -> int | None:
     """Store the audit and queue its job in the caller's transaction; None when it is a duplicate."""
     request = await resolve_request(conn, request, check_run_id)
     audit_id = await store.create_audit(conn, request)
@@ -95,7 +102,7 @@ async def enqueue_request(conn: Any, request: AuditRequest, check_run_id: int | 
 
 
 async def enqueue_audit(
-    conn: Any,
+    conn: Executor,
     *,
     installation_id: int,
     owner: str,
@@ -154,15 +161,18 @@ def failure_reason(exc: BaseException) -> str:
     return f"ForgeGuard hit an internal error ({type(exc).__name__})."
 
 
-def audit_change(source: Source, change: Change, config: AuditConfig) -> AuditReport:
+def audit_change(
+    source: Source, change: Change, config: AuditConfig, cache: AnalysisCache | None
+) -> AuditReport:
     """The engine on a fetched change (run in a worker thread: the source's reads block)."""
-    return run_audit(source, change, config, full=False, cache=fetch.ANALYSIS_CACHE)
+    return run_audit(source, change, config, full=False, cache=cache)
 
 
 def _github_source(api: InstallationAPI, owner: str, repo: str) -> GitHubSource:
+    from forgeguard_app.github.repository import GitHubRepository
     from forgeguard_app.github.source import GitHubSource
 
-    return GitHubSource(api, owner, repo, asyncio.get_running_loop())
+    return GitHubSource(GitHubRepository(api, owner, repo), asyncio.get_running_loop())
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
@@ -182,6 +192,8 @@ class AuditRun:
     api: InstallationAPI
     settings: Settings
     row: store.AuditRow
+    cache: AnalysisCache | None = None
+    """Per-file analyses kept across audits (the worker's); None: this audit's own only."""
 
     @property
     def url(self) -> str:
@@ -211,10 +223,36 @@ class AuditRun:
                 await self.api.patch(self._path(f"/{taken}"), data=update)
                 runs[name] = taken
                 continue
-            created = await self.api.post(self._path(), data=body)
+            created = await self.create_run(name, body)
             runs[name] = int(created["id"])
             await store.add_check_run(self.db.pool, self.row.id, name, runs[name])
         return runs
+
+    async def create_run(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a check run; after a lost answer, the run the first request made (found by external_id)."""
+
+        async def create() -> dict[str, Any]:
+            return dict(await self.api.post(self._path(), data=body))
+
+        return await create_once(self.api, create, lambda: self.find_run(name))
+
+    async def find_run(self, name: str) -> dict[str, Any] | None:
+        """This audit's run `name` on GitHub (its external_id is the audit's id), if GitHub has one."""
+        listed = await self.api.getitem(
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter,per_page}",
+            {
+                "owner": self.row.owner,
+                "repo": self.row.repo,
+                "ref": self.row.head_sha,
+                "check_name": name,
+                "filter": "all",
+                "per_page": "100",
+            },
+        )
+        for run in listed.get("check_runs", []):
+            if run.get("external_id") == str(self.row.id) and run.get("name") == name:
+                return dict(run)
+        return None
 
     async def adopt_orphans(self) -> None:
         """Record the runs an earlier attempt created but died before storing (found by external_id).
@@ -269,7 +307,7 @@ class AuditRun:
     ) -> AuditReport:
         """The engine, in a worker thread, on the change once it is fetched."""
         change: Change = (await fetched)[0]
-        return await asyncio.to_thread(audit_change, source, change, config)
+        return await asyncio.to_thread(audit_change, source, change, config, self.cache)
 
     async def run(self) -> None:
         calls_before = self.api.calls
@@ -289,9 +327,9 @@ class AuditRun:
         source = _github_source(self.api, self.row.owner, self.row.repo)
         # The change and the head's tree are fetched while the configuration is read and the
         # check runs are created; the engine runs as soon as the change is here.
-        fetches: list[Awaitable[Any]] = [source.achange(base, self.row.head_sha)]
+        fetches: list[Awaitable[Any]] = [source.repository.change(base, self.row.head_sha)]
         if base != EMPTY_TREE and fetch.is_sha(self.row.head_sha):
-            fetches.append(source.snapshot(self.row.head_sha).aentries())
+            fetches.append(source.repository.snapshot(self.row.head_sha).entries())
         fetched = asyncio.ensure_future(gather_all(*fetches))
         audit: asyncio.Future[AuditReport] | None = None
         try:
@@ -355,7 +393,7 @@ class AuditRun:
         if not runs:
             body = {"name": decide.CHECK_RUN_NAME, "head_sha": self.row.head_sha, "details_url": self.url}
             body["external_id"] = str(self.row.id)
-            created = await self.api.post(self._path(), data={**body, **update})
+            created = await self.create_run(decide.CHECK_RUN_NAME, {**body, **update})
             await store.add_check_run(self.db.pool, self.row.id, decide.CHECK_RUN_NAME, int(created["id"]))
             await store.complete_check_run(self.db.pool, self.row.id, decide.CHECK_RUN_NAME, "neutral")
         for name, run_id in open_runs.items():
@@ -369,9 +407,6 @@ class AuditRun:
             api_calls=None,
             error=reason,
         )
-
-
-_last_sweep = 0.0
 
 
 @handler(
@@ -389,7 +424,7 @@ async def audit_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     attempt: AuditRun | None = None
     try:
         api = await ctx.github.installation_api(row.installation_id)
-        attempt = AuditRun(ctx.db, api, ctx.settings, row)
+        attempt = AuditRun(ctx.db, api, ctx.settings, row, ctx.worker.analysis_cache)
         await attempt.run()
     except Exception as exc:
         reason = failure_reason(exc)
@@ -397,19 +432,60 @@ async def audit_job(ctx: JobContext, payload: dict[str, Any]) -> None:
         if ctx.final_attempt and attempt is not None:
             log.warning("audit %s: giving up after %d attempts: %s", audit_id, ctx.attempt, reason)
             await attempt.give_up(reason + f" ForgeGuard tried {ctx.attempt} times.")
+        elif ctx.final_attempt:
+            # Not even a client for the installation: nothing on GitHub can be completed now.
+            # The watchdog queues the audit again once its job has failed (complete_stuck_audits).
+            log.warning(
+                "audit %s: no attempt could start (%s); the watchdog will queue it again", audit_id, reason
+            )
         raise
+
+
+def _order_key(row: store.AuditRow) -> str:
+    request = AuditRequest(
+        installation_id=row.installation_id,
+        owner=row.owner,
+        repo=row.repo,
+        head_sha=row.head_sha,
+        base=row.base,
+        pull_number=row.pull_number,
+        reason=row.reason,  # type: ignore[arg-type]
+        branch=row.branch,
+    )
+    return request.order_key
+
+
+async def requeue(db: Database, row: store.AuditRow) -> None:
+    """Queue the audit's job again (its clock restarts): its last job ended without completing it."""
+    async with db.pool.acquire() as conn, conn.transaction():
+        await store.count_requeue(conn, row.id)
+        await enqueue(conn, AUDIT_JOB, {"audit_id": row.id}, order_key=_order_key(row))
 
 
 async def complete_stuck_audits(
     db: Database, github: GitHubApp, settings: Settings, older_than: timedelta = STUCK_AFTER
 ) -> int:
-    """Complete, `neutral`, the runs of audits in progress for longer than `older_than`; how many."""
+    """Audits unfinished for longer than `older_than`: queued again, or their runs completed `neutral`.
+
+    An audit whose job still waits to run is left alone. One whose job is gone
+    without completing it (every attempt failed before the audit could report,
+    e.g. no token while GitHub was unreachable) is queued again, up to
+    `MAX_REQUEUES` times; after that, or when its job is alive but stuck, its
+    runs are completed `neutral` (one is created if it has none). Returns how
+    many audits were queued again or completed.
+    """
     stuck = await store.stuck_audits(db.pool, older_than.total_seconds())
     done = 0
     for row in stuck:
+        live = await store.has_live_job(db.pool, row.id)
         runs = await store.check_runs_of(db.pool, row.id)
-        if row.status == "queued" and not runs:
+        if live and row.status == "queued" and not runs:
             continue  # nothing shows on GitHub yet; its job will still run
+        if not live and row.requeues < MAX_REQUEUES:
+            log.warning("watchdog: audit %s has no job left; queueing it again", row.id)
+            await requeue(db, row)
+            done += 1
+            continue
         minutes = int(older_than.total_seconds() // 60)
         reason = f"The audit did not finish within {minutes} minutes (its worker may have stopped)."
         try:
@@ -421,15 +497,85 @@ async def complete_stuck_audits(
     return done
 
 
+ORPHAN_REASON = (
+    "An earlier request of this audit made this run, but GitHub's answer was lost; "
+    "the audit's result is in the other ForgeGuard run on this commit."
+)
+
+
+async def complete_orphan_runs(
+    db: Database, github: GitHubApp, settings: Settings, within: timedelta = ORPHANS_WITHIN
+) -> int:
+    """Complete, `neutral`, ForgeGuard runs of ours left open on GitHub with no live audit behind them.
+
+    Such a run is made when GitHub carries out a create whose answer is lost.
+    Only the heads of audits that had trouble lately (errors, retries,
+    requeues) are looked at, each once, so a smooth audit costs no request.
+    """
+    done = 0
+    for row in await store.troubled_audits(db.pool, within.total_seconds()):
+        try:
+            api = await github.installation_api(row.installation_id)
+            listed = await api.getitem(
+                "/repos/{owner}/{repo}/commits/{ref}/check-runs{?filter,per_page}",
+                {
+                    "owner": row.owner,
+                    "repo": row.repo,
+                    "ref": row.head_sha,
+                    "filter": "all",
+                    "per_page": "100",
+                },
+            )
+            runs = [
+                run
+                for run in listed.get("check_runs", [])
+                if decide.is_forgeguard_run(run.get("name")) and run.get("status") != "completed"
+            ]
+            live = await store.live_check_run_ids(db.pool, [int(run["id"]) for run in runs])
+            for run in runs:
+                if int(run["id"]) in live or not await _ours(db, run, row):
+                    continue
+                view = rp.RunView(audit_url(settings, row.id))
+                update = rp.failure_update(ORPHAN_REASON, view, utc_now())
+                await api.patch(f"/repos/{row.owner}/{row.repo}/check-runs/{int(run['id'])}", data=update)
+                log.info("watchdog: completed orphan run %s of audit %s", run["id"], row.id)
+                done += 1
+            await store.mark_orphans_checked(db.pool, row.id)
+        except Exception as exc:
+            log.warning(
+                "watchdog: could not look for orphan runs of audit %s: %s", row.id, failure_reason(exc)
+            )
+    return done
+
+
+async def _ours(db: Database, run: dict[str, Any], row: store.AuditRow) -> bool:
+    """The run names one of our audits of this very commit in its external_id."""
+    external = str(run.get("external_id") or "")
+    if not external.isascii() or not external.isdigit() or len(external) > 18:
+        return False
+    audit = await store.load_audit(db.pool, int(external))
+    return (
+        audit is not None
+        and audit.head_sha == row.head_sha
+        and audit.full_name.lower() == row.full_name.lower()
+    )
+
+
+async def sweep(db: Database, github: GitHubApp, settings: Settings) -> None:
+    """One watchdog pass: stuck audits, then orphan runs."""
+    await complete_stuck_audits(db, github, settings)
+    await complete_orphan_runs(db, github, settings)
+
+
 async def _maybe_sweep(ctx: JobContext) -> None:
-    """At most once a minute per process, the job itself runs the watchdog."""
-    global _last_sweep
+    """At most once a minute per worker, the job itself runs the watchdog."""
     now = time.monotonic()
-    if ctx.github is None or now - _last_sweep < SWEEP_EVERY:
+    last = ctx.worker.last_sweep
+    if ctx.github is None or (last is not None and now - last < SWEEP_EVERY):
         return
-    _last_sweep = now
+    ctx.worker.last_sweep = now
     try:
-        await complete_stuck_audits(ctx.db, ctx.github, ctx.settings)
+        await sweep(ctx.db, ctx.github, ctx.settings)
     except Exception:
         log.exception("watchdog sweep failed")
 
@@ -438,7 +584,7 @@ async def watchdog(db: Database, github: GitHubApp, settings: Settings, every: f
     """Forever: complete stuck audits now (startup) and every `every` seconds."""
     while True:
         try:
-            await complete_stuck_audits(db, github, settings)
+            await sweep(db, github, settings)
         except Exception:
             log.exception("watchdog sweep failed")
         await asyncio.sleep(every)

@@ -1,8 +1,9 @@
 """`GET /audits/{id}`: the page a check run's "Details" link opens.
 
-Until sign-in exists the page shows nothing private: no repository name, no
-paths, no finding text; only the audit's state, conclusion, title (check codes)
-and the outcome of each of the twelve checks.
+People who signed in and may see the repository get the full report
+(`web.pages.full_audit_report`); everyone else sees nothing private: no
+repository name, no paths, no finding text; only the audit's state,
+conclusion, title (check codes) and the outcome of each of the twelve checks.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
+from forgeguard_app.web import pages
 from forgeguard_app.web.state import state_of
 from forgeguard_app.web.templating import render
+
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,22 @@ def audit_page(row: Any, checks: list[Any]) -> AuditPage:
     )
 
 
-async def audit_handler(request: web.Request) -> web.Response:
-    try:
-        audit_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound(text="no such audit") from None
+def parse_id(text: str) -> int | None:
+    """A bigserial id in ASCII digits; None for anything else (int() takes Unicode digits, signs, 10**400)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+async def audit_handler(request: web.Request) -> web.StreamResponse:
+    audit_id = parse_id(request.match_info["id"])
+    if audit_id is None:
+        raise web.HTTPNotFound(text="no such audit")
+    # People GitHub lets see the repository get the whole report (the status site's rule).
+    full = await pages.full_audit_report(request, audit_id)
+    if full is not None:
+        return full
     pool = state_of(request).db.pool
     row = await pool.fetchrow(
         """SELECT id, status, conclusion, title, reason, created_at, completed_at, files, api_calls

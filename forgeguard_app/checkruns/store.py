@@ -35,6 +35,7 @@ class AuditRow:
     attempts: int
     api_calls: int | None
     error: str | None
+    requeues: int = 0
 
     @property
     def full_name(self) -> str:
@@ -207,6 +208,55 @@ async def stuck_audits(conn: Executor, older_than_seconds: float) -> list[AuditR
         float(older_than_seconds),
     )
     return [_row(r) for r in rows]
+
+
+async def has_live_job(conn: Executor, audit_id: int) -> bool:
+    """Whether a job for this audit is still to run (queued, blocked, running or waiting to retry)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT true FROM jobs
+               WHERE kind = 'audit' AND payload->>'audit_id' = $1::bigint::text
+                 AND status NOT IN ('succeeded', 'failed')
+               LIMIT 1""",
+            audit_id,
+        )
+    )
+
+
+async def count_requeue(conn: Executor, audit_id: int) -> None:
+    await conn.execute(
+        "UPDATE audit_runs SET requeues = requeues + 1, status = 'queued', started_at = now() WHERE id = $1",
+        audit_id,
+    )
+
+
+async def troubled_audits(conn: Executor, within_seconds: float, limit: int = 50) -> list[AuditRow]:
+    """Audits completed lately after trouble (errors, retries) whose head was not yet checked for orphans."""
+    rows = await conn.fetch(
+        """SELECT * FROM audit_runs
+            WHERE status = 'completed' AND orphans_checked_at IS NULL
+              AND (error IS NOT NULL OR attempts > 1 OR requeues > 0)
+              AND completed_at > now() - make_interval(secs => $1)
+            ORDER BY completed_at LIMIT $2""",
+        float(within_seconds),
+        limit,
+    )
+    return [_row(r) for r in rows]
+
+
+async def mark_orphans_checked(conn: Executor, audit_id: int) -> None:
+    await conn.execute("UPDATE audit_runs SET orphans_checked_at = now() WHERE id = $1", audit_id)
+
+
+async def live_check_run_ids(conn: Executor, check_run_ids: list[int]) -> set[int]:
+    """Of these GitHub runs, those an unfinished audit still owns (its job will complete them)."""
+    rows = await conn.fetch(
+        """SELECT c.check_run_id FROM audit_check_runs c JOIN audit_runs a ON a.id = c.audit_id
+           WHERE c.check_run_id = ANY($1::bigint[]) AND c.status = 'in_progress'
+             AND a.status <> 'completed'""",
+        check_run_ids,
+    )
+    return {r["check_run_id"] for r in rows}
 
 
 async def record_pull_request_head(conn: Executor, head: PullRequestHead) -> None:

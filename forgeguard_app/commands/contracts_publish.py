@@ -11,7 +11,7 @@ from forgeguard_app.commands import contracts_pr
 from forgeguard_app.commands.command import Invocation, Outcome
 from forgeguard_app.commands.intake_comment import service_for, show_intake
 from forgeguard_app.commands.thread import Thread
-from forgeguard_app.intake.contracts import ContractsInvalid
+from forgeguard_app.intake.contracts_validate import ContractsInvalid
 from forgeguard_app.intake.service import IntakeService, StepResult
 from forgeguard_app.intake.store import IntakeRecord
 from forgeguard_app.llm.client import LLMError, LLMUnavailable

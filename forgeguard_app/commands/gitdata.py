@@ -18,6 +18,8 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
+from forgeguard_app.github.once import create_once
+
 log = logging.getLogger(__name__)
 
 FILE_MODE = "100644"
@@ -112,11 +114,7 @@ async def commit_files(
     )
     sha = str(commit["sha"])
     if created:
-        await api.post(
-            "/repos/{owner}/{repo}/git/refs",
-            _repo_vars(owner, repo),
-            data={"ref": f"refs/heads/{branch}", "sha": sha},
-        )
+        await create_ref(api, owner, repo, branch, sha)
     else:
         await api.patch(
             "/repos/{owner}/{repo}/git/refs/{+ref}",
@@ -125,6 +123,23 @@ async def commit_files(
         )
     log.info("committed %d file(s) to %s/%s %s as %s", len(files), owner, repo, branch, sha[:12])
     return CommitResult(sha=sha, parent=parent, changed=True, created_branch=created)
+
+
+async def create_ref(api: GitHubAPI, owner: str, repo: str, branch: str, sha: str) -> None:
+    """Create `branch` at `sha`; after a lost answer, a branch already at `sha` is the one made."""
+
+    async def create() -> bool:
+        await api.post(
+            "/repos/{owner}/{repo}/git/refs",
+            _repo_vars(owner, repo),
+            data={"ref": f"refs/heads/{branch}", "sha": sha},
+        )
+        return True
+
+    async def find() -> bool | None:
+        return True if await branch_head(api, owner, repo, branch) == sha else None
+
+    await create_once(api, create, find)
 
 
 def _decode_content(item: Mapping[str, Any]) -> str:
@@ -175,12 +190,26 @@ async def open_pull_request(
     api: GitHubAPI, owner: str, repo: str, *, title: str, head: str, base: str, body: str
 ) -> dict[str, Any]:
     """Open a pull request from `head` into `base`; returns GitHub's pull request object."""
-    data = await api.post(
-        "/repos/{owner}/{repo}/pulls",
-        _repo_vars(owner, repo),
-        data={"title": title, "head": head, "base": base, "body": body},
-    )
-    return dict(data)
+
+    async def create() -> dict[str, Any]:
+        data = await api.post(
+            "/repos/{owner}/{repo}/pulls",
+            _repo_vars(owner, repo),
+            data={"title": title, "head": head, "base": base, "body": body},
+        )
+        return dict(data)
+
+    async def find() -> dict[str, Any] | None:
+        number = await open_pull_number(api, owner, repo, head)
+        if number is None:
+            return None
+        pull = await api.getitem(
+            "/repos/{owner}/{repo}/pulls/{pull_number}", _repo_vars(owner, repo, pull_number=str(number))
+        )
+        return dict(pull)
+
+    # After a lost answer, the open pull request from `head` is the one the first request made.
+    return await create_once(api, create, find)
 
 
 async def open_pull_number(api: GitHubAPI, owner: str, repo: str, branch: str) -> int | None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
 from forgeguard_app.db import Executor
+from forgeguard_app.github.once import create_once
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +115,14 @@ async def show(
             log.info("progress comment %s was deleted; posting a new one", comment_id)
             comment_id = None
     if comment_id is None:
-        created = await api.post(
-            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
-            {"owner": owner, "repo": repo, "issue_number": str(issue_number)},
-            data={"body": body},
+        comment_id = await _post_comment(
+            api,
+            owner,
+            repo,
+            issue_number,
+            body,
+            find=lambda: _find_by_marker(api, owner, repo, issue_number, marker(kind, key)),
         )
-        comment_id = int(created["id"])
     await _store(conn, repository_id, kind, key, issue_number, comment_id)
     return comment_id
 
@@ -126,9 +131,48 @@ async def reply(api: GitHubAPI, owner: str, repo: str, issue_number: int, text: 
     """A short one-off reply (refusals, help, wrong place); returns the comment id."""
     if len(text) > MAX_BODY:
         text = text[:MAX_BODY]
-    created = await api.post(
-        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
-        {"owner": owner, "repo": repo, "issue_number": str(issue_number)},
-        data={"body": text},
+    since = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return await _post_comment(
+        api,
+        owner,
+        repo,
+        issue_number,
+        text,
+        find=lambda: _find_by_text(api, owner, repo, issue_number, text, since),
     )
-    return int(created["id"])
+
+
+async def _post_comment(
+    api: GitHubAPI,
+    owner: str,
+    repo: str,
+    issue_number: int,
+    body: str,
+    *,
+    find: Callable[[], Awaitable[int | None]],
+) -> int:
+    """Post a comment once: after a lost answer, the comment found by `find` (marker or text) is it."""
+
+    async def create() -> int:
+        created = await api.post(
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            {"owner": owner, "repo": repo, "issue_number": str(issue_number)},
+            data={"body": body},
+        )
+        return int(created["id"])
+
+    return await create_once(api, create, find)
+
+
+async def _find_by_text(
+    api: GitHubAPI, owner: str, repo: str, issue_number: int, text: str, since: str
+) -> int | None:
+    """The latest comment of exactly `text` in the issue since `since` (a reply whose answer was lost)."""
+    found = None
+    async for comment in api.getiter(
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments{?since}",
+        {"owner": owner, "repo": repo, "issue_number": str(issue_number), "since": since},
+    ):
+        if (comment.get("body") or "") == text:
+            found = int(comment["id"])
+    return found

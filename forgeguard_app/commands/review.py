@@ -18,7 +18,7 @@ from forgeguard_app.commands.command import Outcome as CommandOutcome
 from forgeguard_app.commands.intake_comment import service_for
 from forgeguard_app.commands.store import ContractsPull
 from forgeguard_app.db import Executor
-from forgeguard_app.intake.contracts import ContractsInvalid
+from forgeguard_app.intake.contracts_validate import ContractsInvalid
 from forgeguard_app.intake.phases import phases_problems
 from forgeguard_app.intake.service import IntakeService
 from forgeguard_app.llm.client import LLMError, LLMUnavailable

@@ -7,7 +7,10 @@
 - carries the installation's current token (cached, refreshed 5 minutes
   before `expires_at`, one mint per installation at a time),
 - is retried on 5xx and connection errors (`RetryPolicy.tries` attempts,
-  exponential backoff with jitter),
+  exponential backoff with jitter), except a request that creates something
+  (`NOT_REPEATABLE`): GitHub may have made it although the answer was lost, so
+  the client raises `MaybeApplied` and the caller looks before asking again
+  (`forgeguard_app.github.once.create_once`),
 - waits and retries on secondary rate limits (403/429 with `Retry-After`, or
   `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, capped by
   `RetryPolicy.max_wait`),
@@ -79,6 +82,18 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         delay = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return delay + random.uniform(0, delay / 2)
+
+
+NOT_REPEATABLE = frozenset({"checks/create", "issues/create-comment", "pulls/create", "git/create-ref"})
+"""Operations a lost answer makes ambiguous: sent twice they make two runs, comments, pull requests."""
+
+
+class MaybeApplied(gidgethub.GitHubException):
+    """A request that creates something failed in a way that does not say whether GitHub carried it out."""
+
+    def __init__(self, operation: str, what: str) -> None:
+        super().__init__(f"{operation}: {what}; GitHub may have carried it out")
+        self.operation = operation
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,7 @@ class _CountingAPI(gidgethub.aiohttp.GitHubAPI):
         operation = operation_name(method, path)
         cache_key = (url, request_headers.get("accept", ""))
         use_etags = method == "GET" and self._etags is not None
+        repeatable = operation not in NOT_REPEATABLE
         attempt = rate_limited = 0
         refreshed = False
         while True:
@@ -233,6 +249,9 @@ class _CountingAPI(gidgethub.aiohttp.GitHubAPI):
                 status, response_headers, data = await self._send(method, url, request_headers, body)
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 self._record(operation, method, path, 0, attempt)
+                # A connection never made carried nothing: safe to repeat whatever the request.
+                if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
+                    raise MaybeApplied(operation, type(exc).__name__) from None
                 if attempt < self.retry.tries:
                     delay = self.retry.backoff(attempt)
                     log.warning("%s %s failed (%s); retry in %.2fs", method, path, type(exc).__name__, delay)
@@ -261,6 +280,8 @@ class _CountingAPI(gidgethub.aiohttp.GitHubAPI):
                         await self.sleep(wait)
                         continue
                     log.warning("%s %s: rate limited for %.0fs, more than we wait", method, path, wait)
+            if status >= 500 and not repeatable:
+                raise MaybeApplied(operation, f"answered {status}")
             if status >= 500 and attempt < self.retry.tries:
                 delay = self.retry.backoff(attempt)
                 log.warning("%s %s: %d; retry in %.2fs", method, path, status, delay)
@@ -421,10 +442,3 @@ class GitHubApp:
             etags=etags,
             stats=self.calls,
         )
-
-    async def repo_installation_id(self, owner: str, repo: str) -> int:
-        """The id of the installation on `owner/repo` (GET /repos/{owner}/{repo}/installation)."""
-        data = await (await self.app_api()).getitem(
-            "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
-        )
-        return int(data["id"])

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from checks.config import AuditConfig
 from checks.engine import run_audit
-from checks.memory import MemorySource
+from checks.memory_source import MemorySource
 from checks.model import AuditReport
 
 

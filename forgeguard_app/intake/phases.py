@@ -9,6 +9,7 @@ yields every reason, each naming its line.
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ _OTHER_LABEL = re.compile(r"^\*\*[^*]+\*\*")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*\S)\s*$")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 @dataclass
@@ -46,11 +48,26 @@ class PhasesError(ValueError):
 
 
 def parse_phases(text: str) -> list[Phase]:
-    """The phases in file order; raises PhasesError with every problem found."""
+    """The phases in file order, their fields as a reader sees them; raises PhasesError with every problem."""
     phases, problems = _parse(text)
     if problems:
         raise PhasesError(problems)
+    for phase in phases:
+        phase.name = as_read(phase.name)
+        phase.objective = as_read(phase.objective)
+        phase.deliverables = [as_read(item) for item in phase.deliverables]
+        phase.exit_criteria = [as_read(item) for item in phase.exit_criteria]
     return phases
+
+
+def as_read(markdown: str) -> str:
+    """Inline Markdown as a reader sees it: the escapes the contracts' renderer adds are undone.
+
+    The intake writes answers into phases.md escaped (`\\_`, `&amp;`, a zero-width
+    space after `@` or `#`); the builder tells the model, names commits and writes
+    the ledger with the text a person reads on GitHub.
+    """
+    return html.unescape(_BACKSLASH_ESCAPE.sub(r"\1", markdown)).replace("\u200b", "")
 
 
 def phases_problems(text: str) -> list[str]:

@@ -19,15 +19,11 @@ from typing import Any
 
 from forgeguard_app.db import Database
 from forgeguard_app.intake import choices
-from forgeguard_app.intake.contracts import (
-    ContractsInvalid,
-    Revision,
-    render_contracts,
-    revise_contracts,
-    summarize_contracts,
-    validate_contracts,
-    write_prose,
-)
+from forgeguard_app.intake.contracts_prose import write_prose
+from forgeguard_app.intake.contracts_render import render_contracts
+from forgeguard_app.intake.contracts_revise import Revision, revise_contracts
+from forgeguard_app.intake.contracts_summary import summarize_contracts
+from forgeguard_app.intake.contracts_validate import ContractsInvalid, validate_contracts
 from forgeguard_app.intake.conversation import Questionnaire, TurnOutcome
 from forgeguard_app.intake.progress_text import render_progress
 from forgeguard_app.intake.state import Answers, IntakeState, answers_now, back, edit

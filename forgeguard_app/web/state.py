@@ -14,6 +14,7 @@ from forgeguard_app.settings import Settings
 if TYPE_CHECKING:
     from forgeguard_app.github.client import GitHubApp
     from forgeguard_app.llm import LLM
+    from forgeguard_app.web.builds import BuildSource
 
 
 @dataclass
@@ -23,6 +24,8 @@ class AppState:
     github: GitHubApp | None = None
     llm: LLM | None = None
     version: str = __version__
+    builds: BuildSource | None = None
+    """The builder's store, for /builds/{id} (None until the builder is wired in)."""
 
 
 APP_STATE = web.AppKey("forgeguard_state", AppState)

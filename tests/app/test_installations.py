@@ -10,7 +10,7 @@ from gidgethub.sansio import Event
 
 from forgeguard_app.context import EventContext
 from forgeguard_app.db import Database
-from forgeguard_app.installations import is_installed, router
+from forgeguard_app.installations import router
 from forgeguard_app.settings import Settings
 from tests.app.conftest import CORPUS
 
@@ -39,8 +39,10 @@ async def deliver(db: Database, event: str, data: dict[str, Any]) -> None:
 
 
 async def covered(db: Database, installation_id: int, repository_id: int) -> bool:
-    async with db.pool.acquire() as conn:
-        return await is_installed(conn, installation_id, repository_id)
+    """The rule the webhook applies when it stores a delivery (migration 007)."""
+    return bool(
+        await db.pool.fetchval("SELECT forgeguard_repository_covered($1, $2)", installation_id, repository_id)
+    )
 
 
 async def add_installation(
@@ -79,8 +81,7 @@ async def test_with_all_repositories_an_unlisted_one_is_covered(db: Database) ->
 
 
 async def test_an_unknown_installation_is_accepted_and_recorded(db: Database) -> None:
-    async with db.pool.acquire() as conn:
-        assert await is_installed(conn, 31337, 42)
+    assert await covered(db, 31337, 42)
     assert await db.pool.fetchval("SELECT count(*) FROM installations WHERE id = 31337") == 1
 
 
@@ -94,18 +95,16 @@ async def test_installation_created_records_the_account_and_its_repositories(db:
     )
     repos = await db.pool.fetch("SELECT repository_id, full_name, active FROM installation_repositories")
     assert [tuple(r) for r in repos] == [(REPOSITORY_ID, "Codertocat/Hello-World", True)]
-    async with db.pool.acquire() as conn:
-        assert await is_installed(conn, INSTALLATION_ID, REPOSITORY_ID)
-        assert not await is_installed(conn, INSTALLATION_ID, 1)
+    assert await covered(db, INSTALLATION_ID, REPOSITORY_ID)
+    assert not await covered(db, INSTALLATION_ID, 1)
 
 
 async def test_installation_deleted_stops_its_repositories(db: Database) -> None:
     deleted = example("installation", "deleted")
     installation_id, repository_id = deleted["installation"]["id"], deleted["repositories"][0]["id"]
-    async with db.pool.acquire() as conn:
-        before = await is_installed(conn, installation_id, repository_id)
-        await deliver(db, "installation", deleted)
-        after = await is_installed(conn, installation_id, repository_id)
+    before = await covered(db, installation_id, repository_id)
+    await deliver(db, "installation", deleted)
+    after = await covered(db, installation_id, repository_id)
     assert (before, after) == (True, False)
 
 
@@ -113,11 +112,9 @@ async def test_a_suspended_installation_is_not_acted_on_until_unsuspended(db: Da
     suspend, unsuspend = example("installation", "suspend"), example("installation", "unsuspend")
     installation_id = suspend["installation"]["id"]
     await deliver(db, "installation", suspend)
-    async with db.pool.acquire() as conn:
-        suspended = await is_installed(conn, installation_id, REPOSITORY_ID)
+    suspended = await covered(db, installation_id, REPOSITORY_ID)
     await deliver(db, "installation", unsuspend)
-    async with db.pool.acquire() as conn:
-        resumed = await is_installed(conn, installation_id, REPOSITORY_ID)
+    resumed = await covered(db, installation_id, REPOSITORY_ID)
     assert (suspended, resumed) == (False, True)
 
 
@@ -127,7 +124,6 @@ async def test_repositories_added_and_removed_are_tracked(db: Database) -> None:
     await deliver(db, "installation_repositories", added)
     await deliver(db, "installation_repositories", removed)
     installation_id = added["installation"]["id"]
-    async with db.pool.acquire() as conn:
-        for repo in added["repositories_added"]:
-            gone = any(r["id"] == repo["id"] for r in removed["repositories_removed"])
-            assert await is_installed(conn, installation_id, repo["id"]) is not gone
+    for repo in added["repositories_added"]:
+        gone = any(r["id"] == repo["id"] for r in removed["repositories_removed"])
+        assert await covered(db, installation_id, repo["id"]) is not gone

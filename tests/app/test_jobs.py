@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from forgeguard_app.context import WorkerState
 from forgeguard_app.db import Database
 from forgeguard_app.jobs import (
     JobContext,
@@ -75,6 +76,22 @@ async def workers(db: Database) -> AsyncIterator[Workers]:
     running = Workers(db)
     yield running
     await running.stop()
+
+
+async def test_every_job_of_a_worker_gets_that_workers_own_state(db: Database) -> None:
+    seen: list[WorkerState] = []
+
+    async def note(ctx: JobContext, payload: dict[str, Any]) -> None:
+        seen.append(ctx.worker)
+
+    registry = {"note": JobSpec("note", note)}
+    first, other = Worker(db, SETTINGS, registry=registry), Worker(db, SETTINGS, registry=registry)
+    async with db.pool.acquire() as conn:
+        job_ids = [await enqueue(conn, "note", {}) for _ in range(3)]
+    for worker, job_id in zip([first, first, other], job_ids, strict=True):
+        await worker.execute(job_id)
+    assert [state is first.state for state in seen] == [True, True, False]
+    assert seen[2] is other.state
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:

@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +68,46 @@ async def effects(db: Database) -> AsyncIterator[Database]:
     yield db
 
 
+class Child:
+    """A started process whose output is read as it comes, kept for the failure message."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.output = bytearray()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while chunk := await self.process.stdout.read(65536):
+            self.output.extend(chunk)
+
+    def report(self) -> str:
+        return f"exit status {self.process.returncode}; its output:\n{self.output.decode('utf-8', 'replace')}"
+
+    async def stopped(self) -> None:
+        await self.process.wait()
+        await self._reader
+
+    async def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        await self.stopped()
+
+
+async def until(
+    query: str, db: Database, *args: Any, running: Callable[[], str | None], deadline: float = 180.0
+) -> None:
+    """Wait for `query` to be true while `running()` says nothing went wrong (a message: fail with it).
+
+    The deadline only bounds a broken run: a slow start under load waits as long as it takes.
+    """
+    end = time.monotonic() + deadline
+    while not await db.pool.fetchval(query, *args):
+        problem = running()
+        assert problem is None, f"while waiting for {query}: {problem}"
+        assert time.monotonic() < end, f"not true within {deadline:.0f} s: {query}"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_job_of_a_killed_worker_is_picked_up_again_and_completed_once(
     effects: Database, database_url: str, tmp_path: pathlib.Path
 ) -> None:
@@ -79,12 +119,21 @@ async def test_a_job_of_a_killed_worker_is_picked_up_again_and_completed_once(
         "from forgeguard_app.cli import main\n"
         "raise SystemExit(main(['worker', '--workers', '1']))\n"
     )
-    worker = await start(tmp_path, code, process_env(tmp_path, DATABASE_URL=database_url))
+    worker = Child(await start(tmp_path, code, process_env(tmp_path, DATABASE_URL=database_url)))
+
+    def worker_alive() -> str | None:
+        return None if worker.process.returncode is None else f"the worker stopped: {worker.report()}"
+
     try:
-        await wait_for("SELECT count(*) FROM job_effects WHERE phase = 'started'", db)
+        await until(
+            "SELECT EXISTS (SELECT 1 FROM job_attempts WHERE job_id = $1 AND attempt = 1)"
+            " AND EXISTS (SELECT 1 FROM job_effects WHERE phase = 'started')",
+            db,
+            job_id,
+            running=worker_alive,
+        )
     finally:
-        worker.send_signal(signal.SIGKILL)
-        await worker.wait()
+        await worker.kill()
 
     survivor = Worker(
         db,
@@ -95,48 +144,67 @@ async def test_a_job_of_a_killed_worker_is_picked_up_again_and_completed_once(
         dequeue_timeout=timedelta(seconds=1),
     )
     task = asyncio.create_task(survivor.run())
+
+    def survivor_alive() -> str | None:
+        return None if not task.done() else f"the surviving worker stopped: {task!r}"
+
     try:
-        await wait_for("SELECT status = 'succeeded' FROM jobs WHERE id = $1", db, job_id)
+        await until("SELECT status = 'succeeded' FROM jobs WHERE id = $1", db, job_id, running=survivor_alive)
     finally:
         survivor.stop()
         await asyncio.wait_for(task, 15)
 
     phases = [tuple(r) for r in await db.pool.fetch("SELECT attempt, phase FROM job_effects ORDER BY 1, 2")]
-    assert phases == [(1, "started"), (2, "completed"), (2, "started")]
+    assert phases == [(1, "started"), (2, "completed"), (2, "started")], worker.report()
     attempts = [
         tuple(r)
         for r in await db.pool.fetch(
             "SELECT attempt, outcome, error FROM job_attempts WHERE job_id = $1 ORDER BY attempt", job_id
         )
     ]
-    assert attempts == [(1, "failed", "the worker running it stopped"), (2, "succeeded", None)]
+    assert attempts == [(1, "failed", "the worker running it stopped"), (2, "succeeded", None)], (
+        worker.report()
+    )
 
 
 async def test_two_worker_processes_share_the_jobs_and_run_each_once(
     effects: Database, database_url: str, tmp_path: pathlib.Path
 ) -> None:
     db = effects
-    async with db.pool.acquire() as conn:
-        job_ids = [await enqueue(conn, worker_jobs.RECORD_KIND, {"n": n}) for n in range(40)]
     code = (
         "import tests.app.worker_jobs\n"
         "from forgeguard_app.cli import main\n"
         "raise SystemExit(main(['worker', '--workers', '2']))\n"
     )
     env = process_env(tmp_path, DATABASE_URL=database_url)
-    workers = [await start(tmp_path, code, env) for _ in range(2)]
+    workers = [Child(await start(tmp_path, code, env)) for _ in range(2)]
+
+    def all_alive() -> str | None:
+        stopped = [w.report() for w in workers if w.process.returncode is not None]
+        return f"a worker stopped: {stopped[0]}" if stopped else None
+
     try:
-        await wait_for("SELECT count(*) = 40 FROM jobs WHERE status = 'succeeded'", db, timeout=60)
+        # Both listen before any job is queued, so that neither can take them all alone.
+        await until(
+            "SELECT count(*) = 2 FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            db,
+            running=all_alive,
+        )
+        async with db.pool.acquire() as conn:
+            job_ids = [await enqueue(conn, worker_jobs.RECORD_KIND, {"n": n}) for n in range(40)]
+        await until("SELECT count(*) = 40 FROM jobs WHERE status = 'succeeded'", db, running=all_alive)
     finally:
         for worker in workers:
-            worker.send_signal(signal.SIGTERM)
+            worker.process.send_signal(signal.SIGTERM)
         for worker in workers:
-            await asyncio.wait_for(worker.communicate(), 30)
+            await asyncio.wait_for(worker.stopped(), 30)
 
+    reports = "\n".join(w.report() for w in workers)
     runs = await db.pool.fetch("SELECT job_id, phase FROM job_effects")
-    assert sorted(r["job_id"] for r in runs) == sorted(job_ids)
-    assert {r["phase"] for r in runs} == {f"pid {w.pid}" for w in workers}
-    assert [w.returncode for w in workers] == [0, 0]
+    assert sorted(r["job_id"] for r in runs) == sorted(job_ids), reports
+    assert {r["phase"] for r in runs} == {f"pid {w.process.pid}" for w in workers}, reports
+    assert [w.process.returncode for w in workers] == [0, 0], reports
 
 
 async def test_serve_takes_a_replayed_delivery_and_its_worker_processes_it(

@@ -122,11 +122,14 @@ async def setup_client(
     return await aiohttp_client(create_app(AppState(settings=bare, db=db)))
 
 
-async def issued_state(client: TestClient[Any, Any]) -> tuple[str, dict[str, Any]]:
-    page = await (await client.get("/setup")).text()
+async def issued_state(
+    client: TestClient[Any, Any], public_url: str = "http://127.0.0.1:3000", **params: str
+) -> tuple[str, dict[str, Any]]:
+    """The state and manifest of the form that posts to GitHub, once the public URL is given."""
+    page = await (await client.get("/setup", params={"public_url": public_url, **params})).text()
     action = html.unescape(re.search(r'<form action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
     manifest = json.loads(html.unescape(re.search(r'name="manifest" value="([^"]+)"', page).group(1)))  # type: ignore[union-attr]
-    assert action.startswith("https://github.com/settings/apps/new?state=")
+    assert action.startswith("https://github.com/")
     return action.split("state=", 1)[1], manifest
 
 
@@ -176,9 +179,9 @@ async def test_setup_callback_writes_the_credentials_to_env_owner_only_and_never
 
 async def test_setup_state_works_once(setup_client: TestClient[Any, Any]) -> None:
     state, _ = await issued_state(setup_client)
-    first = await setup_client.get("/setup/callback", params={"code": "good-code", "state": state})
+    first = await setup_client.get("/setup/callback", params={"code": "expired-code", "state": state})
     second = await setup_client.get("/setup/callback", params={"code": "good-code", "state": state})
-    assert [first.status, second.status] == [200, 400]
+    assert [first.status, second.status] == [502, 400]
 
 
 async def test_an_unknown_state_is_refused_before_github_is_asked(
@@ -203,7 +206,8 @@ async def test_a_code_github_refuses_leaves_env_untouched(
 async def test_setup_is_closed_once_the_app_has_credentials(client: TestClient[Any, Any], path: str) -> None:
     response = await client.get(path)
     assert response.status == 403
-    assert "already has GitHub App credentials" in await response.text()
+    page = await response.text()
+    assert "already has GitHub App credentials" in page and "Setup is complete" in page
 
 
 def test_the_root_manifest_is_the_packaged_one() -> None:

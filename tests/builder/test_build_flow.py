@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from forgeguard_app.builder.site import BuilderSource
 from tests.builder.build_harness import BuildBench, whole_build
 
 
@@ -26,18 +27,19 @@ async def test_three_phases_are_built_to_a_pull_request_ready_for_review(build_b
     assert "every phase passed" in bench.progress()
 
 
-async def test_the_build_page_shows_states_counts_and_costs_and_nothing_private(
-    build_bench: BuildBench,
-) -> None:
+async def test_the_status_site_gets_the_builds_phases_attempts_and_costs(build_bench: BuildBench) -> None:
     bench = build_bench
     bench.script(whole_build())
     await bench.comment(bench.contracts_pull, "/forge build")
     build = await bench.build()
 
-    response = await bench.client.get(f"/builds/{build.id}")
-    page = await response.text()
+    view = await BuilderSource().build_view(bench.db.pool, build.id)
 
-    assert response.status == 200
-    assert "succeeded" in page and "audits" in page and "$" in page
-    assert "shelf" not in page and "octo-org" not in page and "Items" not in page
-    assert (await bench.client.get("/builds/999")).status == 404
+    assert view is not None and view.status == "passed" and view.pull_number == bench.build_pull()
+    assert [(p.number, p.status, len(p.attempts)) for p in view.phases] == [
+        (1, "passed", 1),
+        (2, "passed", 1),
+        (3, "passed", 1),
+    ]
+    assert view.total_cost_usd > 0 and any(t.tool == "write_file" for t in view.tool_log)
+    assert await BuilderSource().build_view(bench.db.pool, 999) is None

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from pgqueuer.errors import RetryRequested
 
+from checks.cache import BoundedCache
 from checks.config import CHECK_CODES
 from forgeguard_app.checkruns.jobs import complete_stuck_audits
 from forgeguard_app.jobs import Worker
@@ -78,6 +79,17 @@ async def test_push_where_every_check_passes_succeeds(harness: Harness) -> None:
     run = harness.run(after)
     assert (run["conclusion"], run["output"]["title"]) == ("success", "All checks passed")
     assert run["details_url"].startswith("https://forgeguard.test/audits/")
+
+
+async def test_audits_keep_per_file_analyses_in_their_own_workers_cache(harness: Harness) -> None:
+    repo = governed_repo(harness)
+    before = repo.sha()
+    after = push_change(repo, {"app/x.py": module(1)}, ["app/x.py"])
+    await audit_push(harness, repo, before, after)
+    cache = harness.worker.state.analysis_cache
+    assert isinstance(cache, BoundedCache) and len(cache) > 0
+    fresh = Worker(harness.db, harness.settings).state.analysis_cache
+    assert isinstance(fresh, BoundedCache) and len(fresh) == 0
 
 
 async def test_ungoverned_repository_summary_says_how_to_opt_in(harness: Harness) -> None:

@@ -1,4 +1,4 @@
-"""A context builder over `checks.memory`, for fast unit tests of checks.
+"""A context builder over `checks.memory_source`, for fast unit tests of checks.
 
 `make_ctx(head={...}, base={...})` diffs the two file maps the way git would
 (added/modified/removed, added lines with their numbers at head) and returns
@@ -12,7 +12,7 @@ import pathspec
 from checks.config import AuditConfig
 from checks.context import AnalysisCache, AuditContext
 from checks.engine import IgnoringSnapshot
-from checks.memory import Files, MemorySnapshot, MemorySource
+from checks.memory_source import Files, MemorySnapshot, MemorySource
 from checks.source import Snapshot
 
 MemSnapshot = MemorySnapshot

@@ -184,3 +184,12 @@ def test_a_long_list_of_paths_is_cut_in_the_detail_but_each_is_a_finding(git_rep
     r = check(git_repo, "A1", base)
     assert r.detail.endswith(", m24.py and 5 more.")
     assert len(r.findings) == 30
+
+
+def test_a_claimed_init_module_keeps_its_underscores(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"README.md": "x\n"})
+    claims = "- app/__init__.py\n- **app/__main__.py** - the entry point\n"
+    log = difflog().replace("## Files Changed\n- (none)\n", f"## Files Changed\n{claims}")
+    git_repo.commit({**governed(), DIFFLOG: log, "app/__init__.py": "", "app/__main__.py": ""})
+    r = check(git_repo, "A1", base)
+    assert (r.outcome, r.detail) == ("pass", "Changed files match the claimed files (5 files).")

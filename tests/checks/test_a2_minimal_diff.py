@@ -16,13 +16,14 @@ def test_passes_without_renames(git_repo: GitRepo) -> None:
     assert r.outcome == "pass"
 
 
-def test_fails_on_a_rename_naming_old_and_new_paths(git_repo: GitRepo) -> None:
-    base = git_repo.commit({"old.py": BODY, "keep.py": "k\n"})
+def test_fails_on_a_rename_naming_old_and_new_paths_in_a_governed_repository(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"old.py": BODY, "keep.py": "k\n", **governed()})
     git_repo.git("mv", "old.py", "new.py")
     git_repo.commit()
     r = check(git_repo, "A2", base)
-    assert r.outcome == "fail"
-    assert r.detail == "Rename detected: old.py -> new.py"
+    assert (r.outcome, r.severity) == ("fail", "blocking")
+    assert r.detail.startswith("Rename detected: old.py -> new.py. ")
+    assert "`checks: {A2: {severity: warning}}` in .github/forgeguard.yml makes it a warning" in r.detail
     assert [f.path for f in r.findings] == ["new.py"]
 
 
@@ -32,7 +33,7 @@ def test_every_rename_is_listed_and_is_one_finding(git_repo: GitRepo) -> None:
     git_repo.git("mv", "b.py", "b2.py")
     git_repo.commit()
     r = check(git_repo, "A2", base)
-    assert r.detail == "Rename detected: a.py -> a2.py; b.py -> b2.py"
+    assert r.detail.startswith("Rename detected: a.py -> a2.py; b.py -> b2.py. ")
     assert len(r.findings) == 2
 
 
@@ -55,11 +56,23 @@ def test_a_mode_change_passes(git_repo: GitRepo) -> None:
     assert check(git_repo, "A2", base).outcome == "pass"
 
 
-def test_runs_without_a_governance_folder(git_repo: GitRepo) -> None:
+def test_without_governance_a_rename_is_a_warning_that_says_how_to_make_it_blocking(
+    git_repo: GitRepo,
+) -> None:
     base = git_repo.commit({"old.py": BODY})
     git_repo.git("mv", "old.py", "new.py")
     git_repo.commit()
-    assert check(git_repo, "A2", base).outcome == "fail"
+    r = check(git_repo, "A2", base)
+    assert (r.outcome, r.severity) == ("warn", "warning")
+    assert "`checks: {A2: {severity: blocking}}` in .github/forgeguard.yml makes it blocking" in r.detail
+
+
+def test_without_governance_a_configured_severity_still_applies(git_repo: GitRepo) -> None:
+    base = git_repo.commit({"old.py": BODY})
+    git_repo.git("mv", "old.py", "new.py")
+    git_repo.commit()
+    config = AuditConfig(severities={"A2": "blocking"})
+    assert check(git_repo, "A2", base, config=config).outcome == "fail"
 
 
 def test_a_rename_before_the_diff_log_base_head_is_not_judged(git_repo: GitRepo) -> None:

@@ -174,8 +174,14 @@ click = "^8"
 [tool.poetry.group.docs.dependencies]
 mkdocs = "*"
 """
-    source = "import requests\nimport orjson\nimport pytest\nimport click\nimport mkdocs\n"
-    assert run({"pyproject.toml": pyproject, "x.py": source}).outcome == "pass"
+    source = "import requests\nimport orjson\nimport click\nimport mkdocs\n"
+    head = {
+        "pyproject.toml": pyproject,
+        "app/__init__.py": "",
+        "app/x.py": source,
+        "tests/test_x.py": "import pytest\n",
+    }
+    assert run(head).outcome == "pass"
 
 
 def test_setup_cfg_install_requires_declares() -> None:
@@ -315,10 +321,15 @@ def test_wants_lists_sources_and_their_manifests_only() -> None:
     assert wanted == {"forge.json", "x.py", "requirements.txt", "web/a.js", "web/package.json"}
 
 
-def test_top_level_names_of_installed_declared_distributions_count() -> None:
-    # setuptools is installed here and provides pkg_resources, a name no mapping knows
+def test_modules_shipped_inside_another_distribution_come_from_the_mapping_data() -> None:
     assert run({"requirements.txt": "setuptools\n", "x.py": "import pkg_resources\n"}).outcome == "pass"
     assert run({"requirements.txt": "requests\n", "x.py": "import pkg_resources\n"}).outcome == "fail"
+
+
+def test_what_is_installed_where_forgeguard_runs_does_not_change_the_answer() -> None:
+    # rpds-py is installed here (a jsonschema dependency) and provides `rpds`, which the mapping does not list
+    verdict = run({"requirements.txt": "rpds-py\n", "x.py": "import rpds\n"})
+    assert messages(verdict) == ["x.py:1 imports 'rpds' but requirements.txt does not declare 'rpds'"]
 
 
 # on a real git repository, through the engine

@@ -8,7 +8,15 @@ import subprocess
 
 import pytest
 
-from checks.cache import CACHE_DIR_ENV, DiskCache, MemoryCache, default_cache_path, open_default_cache
+from checks.cache import (
+    CACHE_DIR_ENV,
+    DiskCache,
+    MemoryCache,
+    default_cache_path,
+    open_default_cache,
+    uncached,
+)
+from checks.memory_source import MemorySnapshot
 from tests.fixtures.gitrepo import GitRepo
 
 
@@ -17,6 +25,25 @@ def test_memory_cache_returns_what_was_put() -> None:
     cache.put("kind", "blob", [1, "a"])
     assert cache.get("kind", "blob") == [1, "a"]
     assert cache.get("other", "blob") is None
+
+
+def test_uncached_lists_the_paths_without_a_usable_entry_for_their_blob() -> None:
+    snap = MemorySnapshot({"done.py": "a", "bad.py": "b", "new.py": "c"})
+    cache = MemoryCache()
+    for path, value in (("done.py", ["ok"]), ("bad.py", "corrupt")):
+        blob = snap.blob_id(path)
+        assert blob is not None
+        cache.put(f"kind:{path}", blob, value)
+
+    def load(value: object) -> object | None:
+        return value if isinstance(value, list) else None
+
+    def kind(path: str) -> str:
+        return f"kind:{path}"
+
+    paths = ["done.py", "bad.py", "new.py", "absent.py"]
+    assert uncached(snap, paths, cache, kind, load) == ["bad.py", "new.py", "absent.py"]
+    assert uncached(snap, paths, None, kind, load) == paths
 
 
 def test_disk_cache_survives_reopening(tmp_path: pathlib.Path) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
 
-from checks.cli import main
+from checks.cli import WHOLE_HISTORY, main
 from checks.source import EMPTY_TREE
 from forgeguard_app.cli import main as forgeguard_main
 from tests.checks.gitaudit import LEDGER, TEST_RUNS, governed
@@ -40,7 +41,32 @@ def test_a_passing_audit_exits_0(git_repo: GitRepo, capsys: Capture) -> None:
     assert code == 0, out
     assert out.startswith("=== AUDIT SCRIPT RESULT ===\n")
     assert "Overall: PASS" in out
+    assert err == WHOLE_HISTORY + "\n"
+
+
+def test_a_bare_audit_on_the_default_branch_says_it_audits_the_whole_history_and_how_to_audit_less(
+    git_repo: GitRepo, capsys: Capture
+) -> None:
+    _, _, err = run(capsys, str(passing_repo(git_repo).path))
+    assert "audits the whole history" in err
+    assert "--base HEAD~1" in err and "--working-tree" in err
+
+
+def test_an_explicit_base_audits_without_the_whole_history_note(git_repo: GitRepo, capsys: Capture) -> None:
+    repo = passing_repo(git_repo)
+    repo.commit({"more.txt": "x\n"})
+    _, _, err = run(capsys, str(repo.path), "--base", "HEAD~1")
     assert err == ""
+
+
+def test_ledger_on_a_repository_without_governance_refuses_and_writes_nothing(
+    git_repo: GitRepo, capsys: Capture
+) -> None:
+    git_repo.commit({"app.py": "x = 1\n"})
+    code, out, err = run(capsys, str(git_repo.path), "--ledger")
+    assert code == 2 and out == ""
+    assert "--ledger needs a governance folder" in err
+    assert not (git_repo.path / "Forge").exists()
 
 
 def test_a_failing_audit_exits_1(git_repo: GitRepo, capsys: Capture) -> None:
@@ -248,3 +274,30 @@ def test_a_repository_config_that_is_not_yaml_is_reported_and_the_defaults_apply
     assert code == 0
     assert len(data["config_errors"]) == 1 and "invalid YAML" in data["config_errors"][0]
     assert len(data["checks"]) == 12
+
+
+def _without_the_app_dependencies(*args: str, cwd: pathlib.Path) -> subprocess.CompletedProcess[str]:
+    """`forgeguard ARGS` where the app's dependencies cannot be imported (as in the light install)."""
+    code = (
+        "import sys\n"
+        "for name in ('aiohttp', 'asyncpg', 'dotenv', 'anthropic', 'pgserver'):\n"
+        "    sys.modules[name] = None\n"
+        "from forgeguard_app.cli import main\n"
+        f"raise SystemExit(main({list(args)!r}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_forgeguard_audit_runs_without_the_app_dependencies(git_repo: GitRepo) -> None:
+    passing_repo(git_repo)
+    done = _without_the_app_dependencies("audit", cwd=git_repo.path)
+    assert done.returncode == 0, done.stderr
+    assert "Overall: PASS" in done.stdout
+
+
+def test_forgeguard_serve_without_the_app_dependencies_names_the_extra(tmp_path: pathlib.Path) -> None:
+    done = _without_the_app_dependencies("serve", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("pip install 'forgeguard[app]'")
+    assert "`forgeguard serve` needs the app's dependencies" in done.stderr

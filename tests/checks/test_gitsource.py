@@ -293,3 +293,49 @@ def test_files_past_the_cache_budget_are_read_again_from_git(
         assert snap.read("b.txt") == b"b" * 60
         assert snap.read("b.txt") == b"b" * 60
     assert reads == [snap.blob_id("b.txt")] * 2
+
+
+def test_a_change_from_the_empty_tree_equals_git_s_patch_of_every_file(git_repo: GitRepo) -> None:
+    git_repo.commit(
+        {
+            "a.py": "import os\r\nx = 1\r\n",
+            "no_newline.txt": "last line",
+            "empty.txt": "",
+            "latin1.txt": b"caf\xe9\nok\n",
+            "img.bin": b"\x89PNG\x00\x01",
+            "dir/b.md": "# b\n\nline\n",
+        }
+    )
+    with GitSource(git_repo.path) as source:
+        head = source.resolve("HEAD")
+        assert head is not None
+        shortcut = source.change(EMPTY_TREE, head).files
+        patch = source._diff([EMPTY_TREE, head])
+    assert shortcut == patch
+
+
+def test_a_tree_with_a_binary_attribute_takes_git_s_patch(git_repo: GitRepo) -> None:
+    git_repo.commit({".gitattributes": "*.dat binary\n", "x.dat": "text that git must call binary\n"})
+    with GitSource(git_repo.path) as source:
+        files = {f.path: f for f in source.change(EMPTY_TREE, "HEAD").files}
+    assert files["x.dat"].binary and files["x.dat"].added_lines == ()
+
+
+def test_read_objects_streams_many_blobs_and_says_which_are_missing(git_repo: GitRepo) -> None:
+    git_repo.commit({f"f{i}.txt": f"file {i}\n" * 50 for i in range(300)})
+    with GitSource(git_repo.path) as source:
+        snapshot = source.snapshot("HEAD")
+        ids = [snapshot.blob_id(f"f{i}.txt") or "" for i in range(300)] + ["0" * 40]
+        read = dict(source.read_objects(ids))
+    assert read["0" * 40] is None
+    assert [read[ids[i]] for i in (0, 299)] == [b"file 0\n" * 50, b"file 299\n" * 50]
+
+
+def test_a_reader_that_stops_early_does_not_hang(git_repo: GitRepo) -> None:
+    git_repo.commit({f"f{i}.txt": "x" * 100_000 for i in range(40)})
+    with GitSource(git_repo.path) as source:
+        snapshot = source.snapshot("HEAD")
+        ids = [snapshot.blob_id(f"f{i}.txt") or "" for i in range(40)] * 50
+        stream = source.read_objects(ids)
+        next(stream)
+        stream.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checks.cache import MemoryCache
-from checks.imports_py import PyImport, PyImports, imports_for, parse_imports, parse_many
+from checks.imports_py import PyImport, PyImports, import_contexts, imports_for, parse_imports, parse_many
 from tests.checks.memsource import MemSnapshot
 
 
@@ -70,8 +70,41 @@ def test_the_pool_gives_the_same_results_as_one_process() -> None:
     assert parse_many(blobs) == parse_many(blobs, workers=1)
 
 
-def test_files_without_the_word_import_are_not_parsed() -> None:
-    assert parse_many({"a": b"x = (\n"}) == {"a": PyImports()}
+def test_a_file_without_any_import_that_does_not_parse_is_a_syntax_error() -> None:
+    assert parse_many({"a": b"x = 1\nx = (\n"})["a"].syntax_error_line is not None
+
+
+def test_a_file_that_parses_but_does_not_compile_is_read_from_its_syntax_tree() -> None:
+    assert parse_imports(b"return 1\nimport flask\n") == PyImports((PyImport("flask", 2),))
+
+
+def test_imports_the_compiler_drops_are_still_imports() -> None:
+    source = b"if 0:\n    import dropped\ndef f():\n    assert False\n    import after\n"
+    assert [i.module for i in parse_imports(source).imports] == ["dropped", "after"]
+
+
+def test_type_checking_imports_are_optional_in_any_spelling() -> None:
+    source = (
+        b"import typing as t\nif t.TYPE_CHECKING:\n    import a\nif typing.TYPE_CHECKING:\n    import b\n"
+    )
+    source += b"if TYPE_CHECKING:\n    import c\nelse:\n    import d\n"
+    contexts = import_contexts(source)
+    assert [contexts[n].optional for n in (3, 5, 7, 9)] == ["TYPE_CHECKING"] * 3 + [None]
+
+
+def test_imports_in_a_try_catching_import_error_are_optional_in_body_handlers_and_else() -> None:
+    source = (
+        b"try:\n    import a\nexcept (ValueError, ModuleNotFoundError):\n    import b\nelse:\n    import c\n"
+    )
+    source += b"try:\n    import d\nexcept ValueError:\n    pass\n"
+    contexts = import_contexts(source)
+    assert [contexts[n].optional for n in (2, 4, 6, 8)] == ["ImportError"] * 3 + [None]
+
+
+def test_an_allow_import_comment_on_any_line_of_the_statement_is_seen() -> None:
+    source = b"from x import (\n    a,  # forgeguard: allow-import\n)\nimport y\n"
+    contexts = import_contexts(source)
+    assert (contexts[1].allowed, contexts[1].last_line, contexts[4].allowed) == (True, 3, False)
 
 
 def test_imports_for_reads_a_blob_once_then_uses_the_cache() -> None:

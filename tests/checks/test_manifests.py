@@ -54,12 +54,13 @@ def test_pyproject_poetry_skips_python_and_reads_groups() -> None:
     text = b'[tool.poetry]\nname = "P"\n[tool.poetry.dependencies]\npython = "^3"\nA_B = "1"\n'
     text += b'[tool.poetry.dev-dependencies]\nc = "1"\n[tool.poetry.group.x.dependencies]\nd = "1"\n'
     manifest = parse_pyproject("pyproject.toml", text)
-    assert (manifest.names, manifest.own_name) == ({"a-b", "c", "d"}, "p")
+    assert (manifest.names, manifest.test_names, manifest.own_name) == ({"a-b", "d"}, {"c"}, "p")
 
 
-def test_setup_cfg_extras_are_declared() -> None:
-    text = b"[options]\ninstall_requires = a\n[options.extras_require]\ndev =\n    b>=1\n"
-    assert parse_setup_cfg("setup.cfg", text).names == {"a", "b"}
+def test_setup_cfg_extras_are_declared_a_dev_extra_for_tests_only() -> None:
+    text = b"[options]\ninstall_requires = a\n[options.extras_require]\ndev =\n    b>=1\nyaml = c\n"
+    manifest = parse_setup_cfg("setup.cfg", text)
+    assert (manifest.names, manifest.test_names) == ({"a", "c"}, {"b"})
 
 
 def test_package_json_reads_the_four_tables() -> None:
@@ -98,4 +99,5 @@ def test_forge_json_that_does_not_parse_is_reported_not_raised() -> None:
 def test_pyproject_build_requirements_and_uv_pdm_dev_dependencies_declare() -> None:
     text = b'[build-system]\nrequires = ["setuptools>=68", "wheel"]\n'
     text += b'[tool.uv]\ndev-dependencies = ["pytest"]\n[tool.pdm.dev-dependencies]\nlint = ["ruff"]\n'
-    assert parse_pyproject("pyproject.toml", text).names == {"setuptools", "wheel", "pytest", "ruff"}
+    manifest = parse_pyproject("pyproject.toml", text)
+    assert (manifest.build_names, manifest.test_names) == ({"setuptools", "wheel"}, {"pytest", "ruff"})

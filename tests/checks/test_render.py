@@ -160,3 +160,30 @@ def test_escape_breaks_issue_references() -> None:
 
 def test_escape_drops_right_to_left_overrides_and_zero_width_characters() -> None:
     assert render.escape("abc\u202edef\u200b\u2066g") == "abcdefg"
+
+
+def _with(code: str, detail: str, findings: list[Finding], **fields: object) -> AuditReport:
+    base = report({code: "fail"}, **fields)
+    results = [
+        CheckResult(r.code, r.name, r.severity, "fail", detail, findings) if r.code == code else r
+        for r in base.results
+    ]
+    return report({code: "fail"}, results=results, **fields)
+
+
+def test_console_prints_a_finding_s_location_once() -> None:
+    message = "app/x.py:3 imports 'rich' but requirements.txt does not declare 'rich'"
+    out = render.console(_with("A9", "1 undeclared import(s).", [Finding("app/x.py", message, start_line=3)]))
+    assert f"    {message}\n" in out
+    assert out.count("app/x.py:3") == 1
+
+
+def test_console_does_not_repeat_the_paths_a1_s_detail_lists() -> None:
+    finding = Finding("app/y.py", "changed but not claimed in the diff log")
+    out = render.console(_with("A1", "Unclaimed in diff: app/y.py.", [finding]))
+    assert out.count("app/y.py") == 1
+
+
+def test_console_explains_a_repository_without_governance_as_the_markdown_does() -> None:
+    out = render.console(report(governed=False))
+    assert render.OPT_IN.replace("`", "") in out

@@ -58,7 +58,7 @@ def test_aws_openai_private_key_and_url_credentials_are_found() -> None:
         "DB = 'postgres://admin:Zq8vLm2pXr7tNw4k@db.internal/app'\n"
     )
     rules = sorted(f.message.split("]")[0][1:] for f in run({"cfg.py": source}).findings)
-    assert rules == ["aws-access-token", "openai-project-key", "private-key", "url-credentials"]
+    assert rules == ["aws-access-token", "database-url-password", "openai-project-key", "private-key"]
 
 
 def test_sk_inside_task_does_not_match() -> None:

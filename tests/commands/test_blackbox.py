@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forgeguard_app.intake.contracts import validate_contracts
+from forgeguard_app.intake.contracts_validate import validate_contracts
 from tests.commands.harness import DARK_MODE, Bench
 from tests.fixtures.anthropic import overloaded, tool_call
 

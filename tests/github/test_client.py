@@ -60,12 +60,6 @@ async def test_the_mint_request_is_signed_with_a_jwt_the_fake_verifies(
     assert (mint.status, mint.auth) == (201, "jwt")
 
 
-async def test_app_api_finds_the_installation_of_a_repository(
-    app: GitHubApp, fake_github: FakeGitHub, repo: FakeRepo
-) -> None:
-    assert await app.repo_installation_id("octo", "demo") == 1
-
-
 async def test_502_is_retried_with_backoff(
     app: GitHubApp, fake_github: FakeGitHub, repo: FakeRepo, sleeps: Sleeps
 ) -> None:

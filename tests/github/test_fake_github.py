@@ -338,3 +338,23 @@ def test_every_operation_of_the_subset_has_a_route() -> None:
     assert len(openapi.operations()) == 20
     for route in openapi.routes():
         assert route.operation in openapi.operations()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/repos/octo/demo/issues/99",
+        "/repos/octo/demo/issues/comments/99",
+        "/repos/octo/demo/check-runs/99",
+        "/repos/octo/demo/pulls/1",
+        "/repos/octo/nowhere/issues/1",
+    ],
+)
+async def test_what_does_not_exist_is_githubs_404_not_a_fake_error(
+    api: InstallationAPI, fake_github: FakeGitHub, repo: FakeRepo, path: str
+) -> None:
+    fake_github.add_issue(repo, "an issue, not a pull request")
+    with pytest.raises(gidgethub.BadRequest) as raised:
+        await api.getitem(path)
+    assert raised.value.status_code == 404
+    assert fake_github.problems() == []

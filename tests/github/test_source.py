@@ -17,7 +17,9 @@ from checks.engine import run_audit
 from checks.gitsource import GitSource
 from checks.source import EMPTY_TREE, ChangedFile
 from forgeguard_app.github.client import GitHubApp, InstallationAPI
-from forgeguard_app.github.source import COMPARE_FILE_CAP, GitHubSource, added_lines, diff_added_lines
+from forgeguard_app.github.compare import COMPARE_FILE_CAP
+from forgeguard_app.github.repository import GitHubRepository
+from forgeguard_app.github.source import GitHubSource
 from tests.fixtures.github import FakeGitHub, FakeRepo
 from tests.fixtures.openapi import CORPUS
 
@@ -50,7 +52,7 @@ async def api(app: GitHubApp, repo: FakeRepo) -> InstallationAPI:
 
 @pytest.fixture
 async def source(api: InstallationAPI, repo: FakeRepo) -> GitHubSource:
-    return GitHubSource(api, repo.owner, repo.name, asyncio.get_running_loop())
+    return GitHubSource(GitHubRepository(api, repo.owner, repo.name), asyncio.get_running_loop())
 
 
 @pytest.fixture
@@ -74,32 +76,7 @@ def by_path(files: list[ChangedFile]) -> dict[str, ChangedFile]:
     return {f.path: f for f in files}
 
 
-# -- the patch parser
-
-
-def test_added_lines_are_numbered_at_head_across_hunks() -> None:
-    patch = "@@ -1,3 +1,4 @@\n a\n-b\n+c\n+d\n e\n@@ -10,2 +11,2 @@\n x\n-y\n+z\n\\ No newline at end of file"
-    assert added_lines(patch) == [(2, "c"), (3, "d"), (12, "z")]
-
-
-def test_added_lines_drop_a_trailing_carriage_return() -> None:
-    assert added_lines("@@ -0,0 +1,2 @@\n+one\r\n+two\r") == [(1, "one"), (2, "two")]
-
-
-def test_recorded_compare_patches_yield_githubs_addition_counts() -> None:
-    recorded = json.loads((RECORDED / "Repository.testCompareCommitPagination.1.json").read_text())
-    files = recorded["response_body"]["files"]
-    assert files
-    for f in files:
-        if "patch" in f:
-            assert len(added_lines(f["patch"])) == f["additions"], f["filename"]
-
-
-def test_recorded_compare_first_added_line_number() -> None:
-    recorded = json.loads((RECORDED / "Repository.testCompareCommitPagination.1.json").read_text())
-    blame = recorded["response_body"]["files"][0]
-    assert blame["filename"] == ".git-blame-ignore-revs"
-    assert added_lines(blame["patch"])[:2] == [(9, ""), (10, "# Add pyupgrade to pre-commit")]
+# -- GitHub's compare
 
 
 def test_a_recorded_compare_of_many_files_stops_at_githubs_cap() -> None:
@@ -110,10 +87,6 @@ def test_a_recorded_compare_of_many_files_stops_at_githubs_cap() -> None:
         ).read_text()
     )
     assert len(recorded["response_body"]["files"]) == COMPARE_FILE_CAP
-
-
-def test_diff_added_lines_numbers_inserted_and_replaced_lines() -> None:
-    assert diff_added_lines(b"a\nb\nc\n", b"a\nB\nc\nd\n") == [(2, "B"), (4, "d")]
 
 
 # -- change()
@@ -275,22 +248,6 @@ async def test_base_reads_after_a_change_need_no_requests(
     assert await thread(base_snap.read, "src/app.py") == "".join(f"line {i}\n" for i in range(1, 21)).encode()
     assert await thread(base_snap.read, "README.md") == b"# demo\n"
     assert api.calls == calls
-
-
-async def test_configuration_on_the_default_branch_and_head_files_share_one_query(
-    source: GitHubSource, repo: FakeRepo, api: InstallationAPI
-) -> None:
-    repo.commit({".github/forgeguard.yml": "governance_dir: Forge\n"})
-    head = repo.commit({"feature.py": "x = 1\n"}, branch="feature")
-    found = await source.aread_files(
-        [("main", ".github/forgeguard.yml"), (head, "feature.py"), ("main", "nope")]
-    )
-    assert found == {
-        ("main", ".github/forgeguard.yml"): b"governance_dir: Forge\n",
-        (head, "feature.py"): b"x = 1\n",
-        ("main", "nope"): None,
-    }
-    assert api.operations() == {"graphql": 1}
 
 
 # -- history

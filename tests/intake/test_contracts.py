@@ -9,20 +9,14 @@ from collections.abc import AsyncIterator
 import pytest
 import yaml
 
-from forgeguard_app.intake.contracts import (
-    ALL_PATHS,
-    ContractsInvalid,
-    EmptyValue,
-    Principle,
-    Prose,
-    render_contracts,
-    revise_contracts,
-    summarize_contracts,
-    validate_contracts,
-    write_prose,
-)
-from forgeguard_app.intake.contracts_check import audit_files
+from forgeguard_app.intake.contracts_paths import ALL_PATHS
+from forgeguard_app.intake.contracts_prose import Principle, Prose, write_prose
+from forgeguard_app.intake.contracts_render import EmptyValue, UnsafePath, render_contracts
+from forgeguard_app.intake.contracts_revise import revise_contracts
+from forgeguard_app.intake.contracts_summary import summarize_contracts
+from forgeguard_app.intake.contracts_validate import ContractsInvalid, audit_files, validate_contracts
 from forgeguard_app.intake.phases import parse_phases
+from forgeguard_app.intake.sections import validate_section
 from forgeguard_app.intake.state import Answers, IntakeState, answers_now
 from forgeguard_app.llm import LLM
 from tests.fixtures.anthropic import FakeAnthropic, tool_call
@@ -64,10 +58,18 @@ def test_a_missing_answer_is_an_error_before_anything_is_rendered() -> None:
         render_contracts(Answers({**SAMPLE, "product_intent": intent}), PROSE)
 
 
-def test_an_empty_answer_value_is_refused_rather_than_rendered_blank() -> None:
-    stack = {**SAMPLE["tech_stack"], "backend_framework": "  "}
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("tech_stack", "backend_framework"),
+        ("tech_stack", "dependency_file"),
+        ("deployment_target", "run_command"),
+    ],
+)
+def test_an_empty_answer_value_is_refused_rather_than_rendered_blank(section: str, key: str) -> None:
+    values = {**SAMPLE[section], key: "  "}
     with pytest.raises(EmptyValue):
-        render_contracts(Answers({**SAMPLE, "tech_stack": stack}), PROSE)
+        render_contracts(Answers({**SAMPLE, section: values}), PROSE)
 
 
 def test_the_rendered_contracts_validate(files: dict[str, str]) -> None:
@@ -152,6 +154,68 @@ def test_the_summary_describes_each_contract(files: dict[str, str]) -> None:
     assert "| `Forge/Contracts/phases.md` | 2 phases: 0 Genesis, 1 Catalogue and loans |" in summary
     assert "6 routes: GET /health" in summary
     assert "/forge approve" in summary
+
+
+LIVE = "Ping @team, see ![logo](https://example.com/x.png) and [docs](https://evil.example) <b>now</b>"
+
+
+def _with(section: str, **values: object) -> Answers:
+    return Answers({**SAMPLE, section: {**SAMPLE[section], **values}})
+
+
+def test_mentions_images_and_links_in_answers_are_inert_in_every_contract() -> None:
+    intent = {"summary": LIVE, "core_features": [LIVE], "target_users": [LIVE]}
+    files = render_contracts(_with("product_intent", **intent), PROSE)
+    blueprint = files["Forge/Contracts/blueprint.md"]
+    assert "Ping @\u200bteam" in blueprint
+    for text in files.values():
+        assert "@team" not in text and "![logo](" not in text and "](https://" not in text
+        assert "<b>" not in text
+
+
+def test_the_models_prose_is_escaped_and_keeps_its_paragraphs() -> None:
+    prose = Prose(overview=f"First paragraph.\n\n{LIVE}", principles=PROSE.principles)
+    blueprint = render_contracts(Answers(SAMPLE), prose)["Forge/Contracts/blueprint.md"]
+    assert "First paragraph.\n\nPing @\u200bteam, see !\\[logo\\]" in blueprint
+
+
+def test_a_value_in_a_code_span_cannot_leave_it() -> None:
+    deploy = {"run_command": "run` @team ![x](https://example.com/x.png) `"}
+    stack_md = render_contracts(_with("deployment_target", **deploy), PROSE)["Forge/Contracts/stack.md"]
+    line = next(line for line in stack_md.splitlines() if line.startswith("- Start command:"))
+    assert line.count("`") == 2 and line.startswith("- Start command: `") and line.endswith("`")
+
+
+def test_paths_globs_and_names_are_written_verbatim_in_code_spans(files: dict[str, str]) -> None:
+    assert "- `Forge/Contracts/builder_contract.md`" in files["Forge/evidence/updatedifflog.md"]
+    assert "`app/api/**`" in files["Forge/Contracts/blueprint.md"]
+    assert "| `member_email` | text | not null |" in files["Forge/Contracts/schema.md"]
+    assert "`pyproject.toml`" in files["Forge/Contracts/stack.md"]
+
+
+def test_the_contracts_with_escaped_answers_still_pass_our_own_engine() -> None:
+    files = render_contracts(_with("product_intent", summary=LIVE, name="Shelf_v2 *beta*"), PROSE)
+    assert validate_contracts(files) == []
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [("tech_stack", "dependency_file", "py`project`.toml"), ("tech_stack", "dependency_file", "a\nb")],
+)
+def test_a_path_that_could_leave_its_code_span_is_refused_by_the_intake(
+    section: str, key: str, value: str
+) -> None:
+    assert validate_section(section, {**SAMPLE[section], key: value})
+
+
+def test_a_glob_with_a_backtick_is_refused_by_the_intake() -> None:
+    layers = [{**SAMPLE["architectural_boundaries"]["layers"][0], "glob": "app/`x`/**"}]
+    assert validate_section("architectural_boundaries", {"layers": layers})
+
+
+def test_the_renderer_refuses_a_path_that_slipped_past_the_intake() -> None:
+    with pytest.raises(UnsafePath):
+        render_contracts(_with("tech_stack", dependency_file="py`project`.toml"), PROSE)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from forgeguard_app.intake.phases import PhasesError, parse_phases, phases_problems
+from forgeguard_app.markdown import md
 
 GOOD = """# Plan
 
@@ -84,3 +85,18 @@ def test_a_file_without_phases_says_what_a_phase_looks_like() -> None:
 def test_a_heading_inside_a_code_block_is_not_a_phase() -> None:
     text = GOOD + "\n```\n## Phase 9 -- Not real\n```\n"
     assert [p.number for p in parse_phases(text)] == [0, 1]
+
+
+def test_fields_escaped_by_the_contracts_renderer_read_as_the_person_wrote_them() -> None:
+    written = "Store snake_case keys & ping @team about #12 at https://example.com/a*b"
+    text = (
+        f"## Phase 1 -- {md('Set_up & go')}\n\n"
+        f"**Objective:** {md(written)}\n\n"
+        f"**Deliverables:**\n- {md(written)}\n\n"
+        f"**Exit criteria:**\n- {md('`pytest` passes <100%>')}\n"
+    )
+    [phase] = parse_phases(text)
+    assert phase.name == "Set_up & go"
+    assert phase.objective == written
+    assert phase.deliverables == [written]
+    assert phase.exit_criteria == ["`pytest` passes <100%>"]

@@ -1,0 +1,34 @@
+"""Vendored code: paths matching GitHub Linguist's `vendor.yml` and `_vendor/`/`vendor/` folders.
+
+A9 and W1 leave vendored files out unless the configuration says
+`audit_vendored: true`: another project's code is not this project's
+dependency or secret problem. The patterns are Linguist's data (MIT, see
+`checks/data/linguist/`), read once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+import re2
+import yaml
+
+IMPORT_PATH_FOLDERS = ("_vendor", "vendor")
+"""Folders projects put on their import path: the modules directly inside them are first-party."""
+_OWN = r"(?:^|/)_?vendor/"
+
+
+@functools.cache
+def _pattern() -> Any:
+    """One RE2 alternation of every pattern: linear time (Python's `re` backtracks through 168 of them)."""
+    text = (resources.files("checks") / "data" / "linguist" / "vendor.yml").read_text(encoding="utf-8")
+    patterns = [p for p in yaml.safe_load(text) or [] if isinstance(p, str)]
+    return re2.compile("|".join(f"(?:{p})" for p in [_OWN, *patterns]))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def is_vendored(path: str) -> bool:
+    """True when `path` is vendored code by Linguist's patterns or sits in a `_vendor/`/`vendor/` folder."""
+    return _pattern().search(path) is not None
