@@ -18,6 +18,9 @@ import asyncpg
 from aiohttp import web
 
 from forgeguard_app import redeliver, retention, webhooks, wiring
+from forgeguard_app.builder import jobs as builder_jobs
+from forgeguard_app.builder.sandbox import isolation_line, sandbox_status
+from forgeguard_app.builder.site import BuilderSource
 from forgeguard_app.checkruns import page as audit_page
 from forgeguard_app.checkruns.jobs import watchdog
 from forgeguard_app.db import Database
@@ -42,6 +45,7 @@ def create_app(state: AppState) -> web.Application:
     app[APP_STATE] = state
     webhooks.add_routes(app)
     health.add_routes(app)
+    app[health.SANDBOX_STATUS] = sandbox_status
     audit_page.add_routes(app)
     setup.add_routes(app)
     signin.add_routes(app)
@@ -137,7 +141,9 @@ async def clients(settings: Settings, db: Database) -> AsyncIterator[AppState]:
             github = GitHubApp(settings, session)
         llm = _llm_for(settings, db)
         try:
-            yield AppState(settings=settings, db=db, github=github, llm=llm)
+            yield AppState(
+                settings=settings, db=db, github=github, llm=llm, builds=BuilderSource(settings.github_url)
+            )
         finally:
             if llm is not None:
                 await llm.close()
@@ -168,15 +174,17 @@ async def run_workers(worker: Worker | None, stop: asyncio.Event) -> None:
     stopper = asyncio.create_task(stop.wait())
     # Audits whose worker vanished are completed (never left in progress) by
     # whichever worker process is alive: at start, then every few minutes.
-    sweeper = None
+    sweepers = []
     if worker.github is not None:
-        sweeper = asyncio.create_task(watchdog(worker.db, worker.github, worker.settings))
+        sweepers.append(asyncio.create_task(watchdog(worker.db, worker.github, worker.settings)))
+        # builds whose steps stopped get a final state too
+        sweepers.append(asyncio.create_task(builder_jobs.watchdog(worker.db, worker.github)))
     pruner = asyncio.create_task(retention.keep_pruning(worker.db, worker.settings.retention_days))
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     worker.stop()
     stopper.cancel()
     pruner.cancel()
-    if sweeper is not None:
+    for sweeper in sweepers:
         sweeper.cancel()
     await task
 
@@ -193,6 +201,7 @@ async def serve(settings: Settings, *, host: str, port: int, workers: int) -> No
             app = create_app(state)
             worker = None
             if workers > 0:
+                log.info("builder sandbox: %s", await asyncio.to_thread(isolation_line))
                 worker = _make_worker(state, workers)
             runner = make_runner(app)
             await runner.setup()
@@ -245,6 +254,7 @@ async def work(settings: Settings, *, workers: int) -> None:
     try:
         async with clients(settings, db) as state:
             log.info("worker started with %d workers", workers)
+            log.info("builder sandbox: %s", await asyncio.to_thread(isolation_line))
             await run_workers(_make_worker(state, workers), stop)
             log.info("stopping: finishing the jobs in progress")
     finally:

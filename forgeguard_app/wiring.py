@@ -18,13 +18,14 @@ from types import ModuleType
 from gidgethub.routing import Router
 
 from forgeguard_app import events, installations
+from forgeguard_app.builder import jobs as builder_jobs
 from forgeguard_app.checkruns import jobs as checkruns_jobs
 from forgeguard_app.checkruns import router as checkruns_router
 from forgeguard_app.commands import jobs as commands_jobs
 from forgeguard_app.commands import router as commands_router
 from forgeguard_app.jobs import REGISTRY, JobSpec
 
-JOB_MODULES: tuple[ModuleType, ...] = (checkruns_jobs, commands_jobs)
+JOB_MODULES: tuple[ModuleType, ...] = (checkruns_jobs, commands_jobs, builder_jobs)
 """Modules whose `@handler` jobs the workers run (imported above, so registered)."""
 
 

@@ -83,5 +83,5 @@ class Command:
         """The places in words, for help and wrong-place replies."""
         if self.places == ANYWHERE:
             return "anywhere"
-        order = [Place.ISSUE, Place.PULL_REQUEST, Place.INTAKE_ISSUE, Place.CONTRACTS_PR]
+        order = [Place.ISSUE, Place.PULL_REQUEST, Place.INTAKE_ISSUE, Place.CONTRACTS_PR, Place.BUILD_PR]
         return " or ".join(p.value for p in order if p in self.places)

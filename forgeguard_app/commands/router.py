@@ -18,6 +18,7 @@ from gidgethub.abc import GitHubAPI
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
+from forgeguard_app.builder import store as builds
 from forgeguard_app.commands import intake_answers, jobs, progress_comment, replies, store
 from forgeguard_app.commands.command import Invocation, Outcome
 from forgeguard_app.commands.flow import Answer, DropAnswer, EditAnswer, Ignore, RunCommand, classify
@@ -40,6 +41,8 @@ def describe_place(thread: Thread, places: frozenset[Place]) -> str:
     """The thread in words, for wrong-place replies."""
     if Place.CONTRACTS_PR in places:
         return Place.CONTRACTS_PR.value
+    if Place.BUILD_PR in places:
+        return Place.BUILD_PR.value
     if Place.INTAKE_ISSUE in places:
         return Place.INTAKE_ISSUE.value
     return thread.kind
@@ -52,6 +55,8 @@ async def places_of(db: Database, thread: Thread) -> frozenset[Place]:
         async with db.pool.acquire() as conn:
             if await store.by_pull(conn, thread.repository_id, thread.number) is not None:
                 places.add(Place.CONTRACTS_PR)
+            elif await builds.by_pull(conn, thread.repository_id, thread.number) is not None:
+                places.add(Place.BUILD_PR)
     elif await intake_answers.intake_exists(db, thread):
         places.add(Place.INTAKE_ISSUE)
     return frozenset(places)

@@ -1,11 +1,12 @@
-"""`/forge status`: where an issue's intake and its contracts pull request stand."""
+"""`/forge status`: where an issue's intake, its contracts pull request and its build stand."""
 
 from __future__ import annotations
 
+from forgeguard_app.builder import commands as builder_commands
 from forgeguard_app.commands import store
 from forgeguard_app.commands.command import Invocation, Outcome
 from forgeguard_app.commands.intake_comment import service_for
-from forgeguard_app.commands.thread import Thread
+from forgeguard_app.commands.thread import Place, Thread
 from forgeguard_app.context import JobContext
 from forgeguard_app.markdown import code, md
 
@@ -42,5 +43,9 @@ async def status_text(ctx: JobContext, thread: Thread) -> str:
 
 
 async def run_status(inv: Invocation) -> Outcome:
-    """`/forge status`."""
-    return Outcome(await status_text(inv.ctx, inv.thread), ok=True)
+    """`/forge status`: the intake and contracts, and the build when there is one."""
+    build = await builder_commands.status_text(inv.ctx, inv.thread)
+    if build is not None and Place.BUILD_PR in inv.places:
+        return Outcome(build, ok=True)
+    text = await status_text(inv.ctx, inv.thread)
+    return Outcome(text + (f"\n\n{build}" if build else ""), ok=True)

@@ -6,14 +6,15 @@ queued per intake issue when `queued`): adding a command is one entry here.
 The shape of an entry and of what its handler gets and returns is in
 `command.py`.
 
-The builder's commands answer "not available yet" (`not_available`) until
-`forgeguard_app/builder/commands.py` gives each its handler: one `run=` per entry.
+The builder's commands (`build`, `retry`, `skip`, `abort`, `say`, `cancel`) have their
+handlers in `forgeguard_app/builder/commands.py`; `status` reports on a build too.
 """
 
 from __future__ import annotations
 
+from forgeguard_app.builder import commands as builder_commands
 from forgeguard_app.commands import intake_commands, reaudit, replies, review, status
-from forgeguard_app.commands.command import Command, Invocation, Outcome, not_available
+from forgeguard_app.commands.command import Command, Invocation, Outcome
 from forgeguard_app.commands.contracts_publish import run_contracts
 from forgeguard_app.commands.grammar import app_slug
 from forgeguard_app.commands.thread import ANYWHERE, Place
@@ -31,7 +32,7 @@ _ISSUE = frozenset({Place.ISSUE})
 _PULL_REQUEST = frozenset({Place.PULL_REQUEST})
 _INTAKE = frozenset({Place.INTAKE_ISSUE})
 _CONTRACTS = frozenset({Place.CONTRACTS_PR})
-_BUILDER_PLACES = frozenset({Place.CONTRACTS_PR, Place.INTAKE_ISSUE})
+_BUILDER_PLACES = frozenset({Place.CONTRACTS_PR, Place.INTAKE_ISSUE, Place.BUILD_PR})
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", "help", ANYWHERE, "list the commands", show_help),
@@ -78,13 +79,41 @@ COMMANDS: tuple[Command, ...] = (
         review.run_reject,
         queued=True,
     ),
-    Command("build", "build", _BUILDER_PLACES, "start a build of the approved contracts", not_available),
-    Command("retry", "retry [message]", _BUILDER_PLACES, "try a paused build's phase again", not_available),
-    Command("skip", "skip", _BUILDER_PLACES, "skip a paused build's phase", not_available),
-    Command("abort", "abort", _BUILDER_PLACES, "stop a build for good", not_available),
-    Command("say", "say <message>", _BUILDER_PLACES, "guidance for the running builder", not_available),
     Command(
-        "cancel", "cancel", _BUILDER_PLACES, "stop a running build at the next safe point", not_available
+        "build",
+        "build",
+        _BUILDER_PLACES,
+        "start a build of the approved contracts",
+        builder_commands.run_build,
+    ),
+    Command(
+        "retry",
+        "retry [message]",
+        _BUILDER_PLACES,
+        "try a paused build's phase again, with your message to the builder",
+        builder_commands.run_retry,
+    ),
+    Command(
+        "skip",
+        "skip",
+        _BUILDER_PLACES,
+        "accept a paused build's phase as it stands and go on",
+        builder_commands.run_skip,
+    ),
+    Command("abort", "abort", _BUILDER_PLACES, "stop a build for good", builder_commands.run_abort),
+    Command(
+        "say",
+        "say <message>",
+        _BUILDER_PLACES,
+        "guidance for the builder, read before its next turn",
+        builder_commands.run_say,
+    ),
+    Command(
+        "cancel",
+        "cancel",
+        _BUILDER_PLACES,
+        "stop a running build at the next safe point",
+        builder_commands.run_cancel,
     ),
 )
 

@@ -20,6 +20,7 @@ class Place(enum.Enum):
     PULL_REQUEST = "pull request"
     INTAKE_ISSUE = "intake issue"
     CONTRACTS_PR = "contracts pull request"
+    BUILD_PR = "build pull request"
 
 
 ANYWHERE = frozenset(Place)

@@ -61,6 +61,8 @@ class CallContext:
     installation_id: int | None = None
     intake_id: int | None = None
     build_id: int | None = None
+    phase: int | None = None
+    """The build's phase number the call belongs to (builder and planner calls)."""
 
 
 def parse_prices(data: dict[str, Any]) -> dict[str, Price]:
@@ -121,16 +123,17 @@ async def record_call(
     """One row in llm_calls."""
     await db.pool.execute(
         """
-        INSERT INTO llm_calls (purpose, model, installation_id, intake_id, build_id, input_tokens,
+        INSERT INTO llm_calls (purpose, model, installation_id, intake_id, build_id, phase, input_tokens,
             output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd, duration_ms,
             status, error, request_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         """,
         purpose,
         model,
         context.installation_id,
         context.intake_id,
         context.build_id,
+        context.phase,
         usage.input_tokens,
         usage.output_tokens,
         usage.cache_creation_input_tokens,

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from forgeguard_app import __version__
+from forgeguard_app.builder.sandbox import sandbox_status
 from forgeguard_app.db import Database
 from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
@@ -35,6 +36,7 @@ async def test_health_reports_the_database_and_the_waiting_jobs(client: TestClie
         "status": "ok",
         "database": "ok",
         "queue": {"waiting": 1},
+        "sandbox": sandbox_status(),
         "version": __version__,
     }
 

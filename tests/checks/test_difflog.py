@@ -124,3 +124,8 @@ def test_claim_path_of_a_bare_separator_claims_nothing() -> None:
 
 def test_claimed_files_option_splits_on_commas_and_normalizes() -> None:
     assert split_claimed(" ./a.py, b/c.py,,a.py ") == ["a.py", "b/c.py"]
+
+
+def test_a_claimed_dunder_file_keeps_its_underscores() -> None:
+    text = "## Files Changed\n- `shelf/__init__.py`\n- __app/x.py__ — bold\n- pkg/__main__.py\n"
+    assert parse(text).claimed == ["shelf/__init__.py", "app/x.py", "pkg/__main__.py"]

@@ -305,11 +305,11 @@ async def test_approve_outside_a_contracts_pull_request_is_answered_clearly(benc
     assert reply == "`/forge approve` works in a contracts pull request, not in this issue."
 
 
-async def test_a_builder_command_says_the_builder_is_not_available_yet(bench: Bench) -> None:
+async def test_a_builder_command_in_a_plain_issue_says_where_it_works(bench: Bench) -> None:
     issue = bench.issue()
     command = await bench.comment(issue, "/forge build")
     [reply] = bench.app_comments(issue)
-    assert "not available in this release" in reply
+    assert "works in an intake issue or contracts pull request or build pull request" in reply
     assert bench.reactions(command) == ["eyes", "confused"]
 
 
