@@ -475,8 +475,17 @@ def _tasks_of(uid: int) -> int:
     return total
 
 
-def _limits_in_child(limits: Limits, cpu: int, processes: int) -> Callable[[], None]:
+def _limits_in_child(
+    limits: Limits, cpu: int, processes: int, user: tuple[int, int] | None
+) -> Callable[[], None]:
+    """What the child does before it runs the command: become `user` (as subprocess's `user=` would:
+    uvloop, which `forgeguard worker` runs on, refuses those arguments), then take on the limits."""
+
     def apply() -> None:
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
         resource.setrlimit(resource.RLIMIT_AS, (limits.address_space, limits.address_space))
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
@@ -766,10 +775,7 @@ class Sandbox:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_limits_in_child(limits, cpu, processes),
-            user=user[0] if user else None,
-            group=user[1] if user else None,
-            extra_groups=[] if user else None,
+            preexec_fn=_limits_in_child(limits, cpu, processes, user),
         )
         pgid = proc.pid
         out, err = _Capture(STDOUT_CAP), _Capture(STDERR_CAP)

@@ -442,20 +442,6 @@ async def commits_of(conn: Executor, build_id: int) -> list[BuildCommit]:
     return [BuildCommit(**dict(r)) for r in rows]
 
 
-async def audited_by_builder(conn: Executor, owner: str, repo: str, sha: str) -> bool:
-    """The builder already created this commit's `ForgeGuard` check run (push/PR events leave it alone)."""
-    return bool(
-        await conn.fetchval(
-            """SELECT true FROM build_commits
-               WHERE lower(owner) = lower($1) AND lower(repo) = lower($2) AND commit_sha = $3
-                 AND check_run_id IS NOT NULL LIMIT 1""",
-            owner,
-            repo,
-            sha,
-        )
-    )
-
-
 # --- the watchdog -------------------------------------------------------------------------
 
 

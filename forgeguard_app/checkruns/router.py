@@ -11,7 +11,6 @@ import logging
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from forgeguard_app.builder import store as builder_store
 from forgeguard_app.checkruns import decide, store
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.checkruns.jobs import enqueue_request
@@ -28,7 +27,7 @@ async def _enqueue(
 ) -> int | None:
     if request is None:
         return None
-    if request.reason in decide.AUTOMATIC_REASONS and await builder_store.audited_by_builder(
+    if request.reason in decide.AUTOMATIC_REASONS and await store.audited_by_builder(
         ctx.db.pool, request.owner, request.repo, request.head_sha
     ):
         log.info("%s@%s has the builder's check run already", request.full_name, request.head_sha[:12])

@@ -356,3 +356,22 @@ async def owns_check_run(conn: Executor, audit_id: int, name: str) -> bool:
             name,
         )
     )
+
+
+async def audited_by_builder(conn: Executor, owner: str, repo: str, sha: str) -> bool:
+    """The builder already created this commit's `ForgeGuard` check run (push/PR events leave it alone).
+
+    Reads the builder's `build_commits` (migration 040) by SQL rather than through
+    `builder.store`, so the audit feature does not import the builder (and, through
+    it, the intake): the layers in pyproject's import-linter contracts.
+    """
+    return bool(
+        await conn.fetchval(
+            """SELECT true FROM build_commits
+               WHERE lower(owner) = lower($1) AND lower(repo) = lower($2) AND commit_sha = $3
+                 AND check_run_id IS NOT NULL LIMIT 1""",
+            owner,
+            repo,
+            sha,
+        )
+    )

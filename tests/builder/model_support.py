@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from forgeguard_app.intake.contracts import Principle, Prose, render_contracts
+from forgeguard_app.intake.contracts_prose import Principle, Prose
+from forgeguard_app.intake.contracts_render import render_contracts
 from forgeguard_app.intake.phases import Phase, parse_phases
 from forgeguard_app.intake.state import Answers
 from tests.intake.scripted import SAMPLE

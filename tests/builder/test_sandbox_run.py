@@ -10,6 +10,7 @@ import resource
 import socket
 
 import pytest
+import uvloop
 
 from forgeguard_app.builder.sandbox import (
     STDERR_CAP,
@@ -340,3 +341,13 @@ async def test_commands_run_side_by_side(tmp_path: pathlib.Path) -> None:
     _, sandbox = make_tree(tmp_path, {"a.txt": "hello\n"})
     results = await asyncio.gather(*(sandbox.run("cat a.txt", time_limit=30) for _ in range(3)))
     assert [r.stdout for r in results] == ["hello\n"] * 3
+
+
+@pytest.mark.parametrize("mode", available_modes())
+def test_a_command_runs_on_uvloop_as_forgeguard_worker_runs_it(
+    tmp_path: pathlib.Path, sandbox_venv: pathlib.Path, mode: IsolationMode
+) -> None:
+    _, sandbox = make_tree(tmp_path, {"a.txt": "seen under uvloop\n"}, venv=sandbox_venv, mode=mode)
+    result = uvloop.run(sandbox.run("cat a.txt", time_limit=30))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == "seen under uvloop\n"
