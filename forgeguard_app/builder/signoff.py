@@ -35,7 +35,7 @@ from checks.engine import run_audit
 from checks.memory_source import MemorySource
 from checks.model import AuditReport
 from checks.source import WORKING_TREE
-from forgeguard_app.builder import github_side, store
+from forgeguard_app.builder import conversation, github_side, store
 from forgeguard_app.builder.state import Attempt, FailedCheck, PhaseState, attempt_ref, commit_message
 from forgeguard_app.builder.store import BuildRow
 from forgeguard_app.builder.tools import TestRun
@@ -184,17 +184,11 @@ def audit_working_tree(
 
 
 def failed_checks(report: AuditReport) -> list[FailedCheck]:
-    """The blocking failures of an audit with their findings (`path:line: message`)."""
-    out = []
-    for result in report.results:
-        if not result.blocks:
-            continue
-        lines = []
-        for finding in result.findings:
-            where = f"{finding.path}:{finding.start_line}" if finding.start_line else finding.path
-            lines.append(f"{where}: {finding.message}" if where else finding.message)
-        out.append(FailedCheck(result.code, result.name, result.detail, lines))
-    return out
+    """The blocking failures of an audit, with their findings, as the build state keeps them."""
+    return [
+        FailedCheck(check.code, check.name, check.detail, list(check.findings))
+        for check in conversation.failed_checks(report)
+    ]
 
 
 @dataclass
