@@ -83,6 +83,27 @@ async def test_a_build_step_published_by_the_builder_reaches_the_build_stream(
         stream.close()
 
 
+async def test_a_step_the_builder_saves_reaches_the_build_stream(
+    fake_github: FakeGitHub, db: Database
+) -> None:
+    repo = fake_github.add_repo("octo-org", "visible")
+    fake_github.users.add_person("mona", repo)
+    build_id = await db.pool.fetchval(
+        """INSERT INTO builds (installation_id, repository_id, owner, repo, default_branch, issue_number,
+                               contracts_pull, contracts_branch, branch, started_by, state)
+           VALUES (1, $1, 'octo-org', 'visible', 'main', 3, 4, 'forge/contracts-3', 'forge/build-3',
+                   'mona', '{}') RETURNING id""",
+        repo.id,
+    )
+    async with running_site(fake_github, db, builds=Builds(build_view(build_id))) as site:
+        browser = await site.sign_in("mona")
+        await site.hub.listening.wait()
+        stream = await open_stream(browser, f"/builds/{build_id}/events")
+        await db.pool.execute("UPDATE builds SET seq = seq + 1 WHERE id = $1", build_id)
+        assert await next_event(stream) == ("build", f'{{"id": {build_id}}}')
+        stream.close()
+
+
 async def test_an_open_stream_ends_when_access_is_removed(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
