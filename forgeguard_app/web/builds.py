@@ -2,8 +2,8 @@
 
 The builder fills a `BuildView` from its tables; the page applies the access
 rule (`access.may_see`) to the build's installation and repository and renders
-`templates/web/build.html`. A running build's page updates live: the builder
-announces each step with `live.publish(conn, live.Event("build", id, ...))`.
+`templates/web/build.html`. A running build's page updates live: every step the
+builder saves is announced on `forgeguard_events` by a trigger (migration 045).
 """
 
 from __future__ import annotations
