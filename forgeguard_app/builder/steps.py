@@ -248,8 +248,9 @@ class Runner:
         assert phase is not None
         now = time.time()
         if phase.started_at is not None and now - phase.started_at > config.phase_timeout:
-            minutes = int(config.phase_timeout // 60)
-            st.pause(state, "phase_timeout", f"{phase.title} ran past its {minutes} minutes.", now)
+            allowed = config.phase_timeout
+            spoken = f"{int(allowed // 60)} minutes" if allowed >= 60 else f"{allowed:g} seconds"
+            st.pause(state, "phase_timeout", f"{phase.title} ran past its {spoken}.", now)
             return
         costs = await build_costs(self.pool, self.build.id)
         budget = Budget(Decimal(str(config.max_cost_usd)), Decimal(str(config.budget_raise_usd)))

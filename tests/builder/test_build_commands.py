@@ -69,6 +69,21 @@ async def test_the_budget_pauses_the_build_and_retry_raises_it(build_bench: Buil
     assert (await bench.build()).state.budget_raises == 1
 
 
+async def test_a_phase_past_its_time_limit_pauses_the_build_saying_so(build_bench: BuildBench) -> None:
+    bench = build_bench
+    bench.repo.commit({".github/forgeguard.yml": "builder:\n  phase_timeout: 0.001\n"}, message="tight")
+    bench.script(whole_build())
+    await bench.comment(bench.contracts_pull, "/forge build")
+
+    build = await bench.build()
+    assert build.status == "paused"
+    assert build.state.pause is not None and build.state.pause.kind == "phase_timeout"
+    assert (
+        "Phase 1 -- " in build.state.pause.reason and "ran past its 0.001 seconds" in build.state.pause.reason
+    )
+    assert "ran past its 0.001 seconds" in bench.progress()
+
+
 async def test_an_overloaded_model_pauses_the_build_which_goes_on_after_retry(
     build_bench: BuildBench,
 ) -> None:
