@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
+import pytest
+
+from forgeguard_app.builder.workspace import DiskFull, Workspace
 from forgeguard_app.llm.client import LLM
 from tests.builder.build_harness import BuildBench, phase_turns, whole_build
 from tests.fixtures import anthropic as fa
@@ -82,6 +87,25 @@ async def test_a_phase_past_its_time_limit_pauses_the_build_saying_so(build_benc
         "Phase 1 -- " in build.state.pause.reason and "ran past its 0.001 seconds" in build.state.pause.reason
     )
     assert "ran past its 0.001 seconds" in bench.progress()
+
+
+async def test_a_full_disk_pauses_the_build_with_the_error(
+    build_bench: BuildBench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(self: Workspace, path: str, data: bytes) -> int:
+        raise DiskFull(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(Workspace, "write", no_space)
+    bench = build_bench
+    bench.script(whole_build())
+    await bench.comment(bench.contracts_pull, "/forge build")
+
+    build = await bench.build()
+    assert build.status == "paused"
+    assert build.state.pause is not None and build.state.pause.kind == "error"
+    assert "The working tree is full" in build.state.pause.reason
+    assert "No space left on device" in build.state.pause.reason
+    assert "The working tree is full" in bench.progress()
 
 
 async def test_an_overloaded_model_pauses_the_build_which_goes_on_after_retry(
