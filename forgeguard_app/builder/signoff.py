@@ -3,7 +3,7 @@
 1. the app runs the project's tests and writes `Forge/evidence/test_runs_latest.md`;
 2. it writes `Forge/evidence/updatedifflog.md` from the sign-off (claimed files, verification);
 3. it audits the working tree as `forgeguard audit --working-tree --phase "<phase>"` would:
-   the engine on `checks.memory` (the working tree as an uncommitted change on the branch
+   the engine on `checks.memory_source` (the working tree as an uncommitted change on the branch
    head), with the repository's configuration from the default branch;
 4. it commits the attempt (parent: the branch head; `forge: Phase <N> -- <name>`, with
    `(attempt k)` from the second) and creates its `ForgeGuard` check run from the audit;

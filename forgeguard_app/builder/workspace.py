@@ -9,7 +9,7 @@
   left out): save it after every step, give it back as `overlay` after a restart, commit it
   (`.mode(path)` gives the git file mode for the tree entry).
 - `.snapshot() -> dict[str, bytes]`, `.base_files() -> dict[str, bytes]`: for the audit
-  (`checks.memory.MemorySource(head=ws.snapshot(), base=ws.base_files(), base_commit=ws.base_commit)`).
+  (`checks.memory_source.MemorySource(head=ws.snapshot(), base=ws.base_files(), base_commit=ws.base_commit)`).
 - `.write(path, data)`, `.delete(path)`, `.read(path)`: through the path rules (`Refused`);
   a full disk raises `DiskFull` (the build pauses with its message).
 - `.advance(commit)`: the branch moved to `commit`, whose tree is what is on disk now.

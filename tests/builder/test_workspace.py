@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from checks.memory import MemorySource
+from checks.memory_source import MemorySource
 
 from forgeguard_app.builder.sandbox import Refused
 from forgeguard_app.builder.workspace import (
