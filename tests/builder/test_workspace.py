@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from checks.memory_source import MemorySource
 
+from checks.memory_source import MemorySource
 from forgeguard_app.builder.sandbox import Refused
 from forgeguard_app.builder.workspace import (
     MAX_PENDING_FILE,
