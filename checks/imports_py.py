@@ -1,25 +1,25 @@
 """Python import extraction, exact and blind to comments and strings.
 
-A file is compiled to bytecode (no Python AST objects are built, which is
-about a quarter faster than `ast.parse` and still rejects every syntax
-error) and its `IMPORT_NAME` instructions are read from every nested code
-object, so imports at any depth are found and prose in docstrings is not.
-The syntax tree is the fallback where bytecode is not the whole truth: a
-file that parses but does not compile (`return` outside a function), and
-import statements the compiler drops (`if 0:`, after `assert False`), which
-are still imports. `import_contexts` reads, from the syntax tree, what A9
-needs only for the imports it questions: whether an import is optional
-(`if TYPE_CHECKING:`, a `try` that catches `ImportError`), the lines of its
-statement, and a `# forgeguard: allow-import` comment.
+A file is judged by the running Python's grammar through its symbol table
+(the parser and the scope analysis, written in C: no syntax tree objects
+and no bytecode, about half the cost of `ast.parse`), then its import
+statements are read lexically (`checks.import_statements`): imports at any
+depth, including the ones the compiler drops (`if 0:`), and never prose in a
+docstring. The syntax tree is the fallback where the symbol table refuses a
+file that still parses (`nonlocal x` at module level): such a file is no
+syntax error for A9, and its imports come from the tree. `import_contexts`
+reads, from the syntax tree, what A9 needs only for the imports it
+questions: whether an import is optional (`if TYPE_CHECKING:`, a `try` that
+catches `ImportError`), the lines of its statement, and a
+`# forgeguard: allow-import` comment.
 Results are cached per blob id; many files are parsed in a process pool.
 """
 
 from __future__ import annotations
 
 import ast
-import dis
 import re
-import types
+import symtable
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,21 +27,13 @@ from dataclasses import dataclass
 from checks import cache as analysis_cache
 from checks import pool
 from checks.context import AnalysisCache, decode
+from checks.import_statements import import_statements
 from checks.source import Snapshot
 
-CACHE_KIND = "py-imports/3"
+CACHE_KIND = "py-imports/4"
 POOL_THRESHOLD = 200
 """Below this many files to parse, a process pool costs more than it saves."""
 
-_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
-_LOAD_CONST = dis.opmap["LOAD_CONST"]
-_LOAD_SMALL_INT = dis.opmap.get("LOAD_SMALL_INT", -1)
-_EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
-_IMPORT_NAME_BYTE = bytes([_IMPORT_NAME])
-_STATEMENT = re.compile(
-    rb"(?:^|[:;])[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[.A-Za-z_][\w.]*[ \t]+import\b)", re.MULTILINE
-)
-"""Lines that look like import statements; one the bytecode lacks may be a dropped import."""
 ALLOW_IMPORT = re.compile(r"#.*\bforgeguard:\s*allow-import\b")
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _MARKERS = re.compile(rb"TYPE_CHECKING|ImportError|ModuleNotFoundError|allow-import")
@@ -114,71 +106,25 @@ class PyImports:
         return PyImports(tuple(imports), err, markers)
 
 
-def _instr(raw: bytes, pos: int) -> tuple[int, int, int]:
-    """(opcode, full argument, start offset) of the instruction whose opcode byte is at `pos`."""
-    arg = raw[pos + 1]
-    shift = 8
-    start = pos
-    while start >= 2 and raw[start - 2] == _EXTENDED_ARG:
-        arg |= raw[start - 1] << shift
-        shift += 8
-        start -= 2
-    return raw[pos], arg, start
-
-
-def _const(code: types.CodeType, raw: bytes, pos: int) -> tuple[object, int]:
-    """The constant loaded by the instruction at `pos` (None if it is not a constant load)."""
-    if pos < 0:
-        return None, 0
-    op, arg, start = _instr(raw, pos)
-    if op == _LOAD_CONST:
-        return code.co_consts[arg], start
-    if op == _LOAD_SMALL_INT:
-        return arg, start
-    return None, start
-
-
-def _line_at(code: types.CodeType, offset: int) -> int:
-    for start, end, line in code.co_lines():
-        if start <= offset < end and line is not None:
-            return line
-    return code.co_firstlineno
-
-
-def _scan(code: types.CodeType, out: list[PyImport]) -> None:
-    # Instructions are 2-byte units, so an opcode sits at an even offset; the
-    # two constant loads just before IMPORT_NAME are its level and fromlist.
-    raw = code.co_code
-    pos = raw.find(_IMPORT_NAME_BYTE)
-    while pos != -1:
-        if pos % 2 == 0:
-            _, arg, start = _instr(raw, pos)
-            fromlist, fstart = _const(code, raw, start - 2)
-            level, _ = _const(code, raw, fstart - 2)
-            names = tuple(n for n in fromlist if isinstance(n, str)) if isinstance(fromlist, tuple) else ()
-            out.append(
-                PyImport(
-                    code.co_names[arg],
-                    _line_at(code, pos),
-                    level if isinstance(level, int) else 0,
-                    names,
-                )
-            )
-        pos = raw.find(_IMPORT_NAME_BYTE, pos + 1)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            _scan(const, out)
-
-
-def _compile(data: bytes, only_ast: bool) -> types.CodeType | ast.Module:
-    flags = ast.PyCF_ONLY_AST if only_ast else 0
+def _compile(data: bytes, only_ast: bool) -> ast.Module | None:
+    """The syntax tree (`only_ast`), else a syntax check through the symbol table (no tree, no bytecode)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return compile(data, "<audited>", "exec", flags, dont_inherit=True)  # type: ignore[no-any-return]
+            return _check_or_parse(data, only_ast)
         except SyntaxError:
             # undecodable bytes are replaced, never fatal: retry on the text as the spec reads it
-            return compile(decode(data), "<audited>", "exec", flags, dont_inherit=True)  # type: ignore[no-any-return]
+            return _check_or_parse(decode(data), only_ast)
+
+
+def _check_or_parse(source: bytes | str, only_ast: bool) -> ast.Module | None:
+    if only_ast:
+        tree = compile(source, "<audited>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        assert isinstance(tree, ast.Module)
+        return tree
+    # bytes are accepted at run time (typeshed says str): the BOM and an encoding cookie are honoured
+    symtable.symtable(source, "<audited>", "exec")  # type: ignore[arg-type]
+    return None
 
 
 def syntax_tree(data: bytes) -> ast.Module | SyntaxError:
@@ -197,29 +143,12 @@ def parse_imports(data: bytes) -> PyImports:
     """The imports of one Python file's bytes (BOM and any encoding cookie honoured)."""
     markers = _MARKERS.search(data) is not None
     try:
-        code = _compile(data, only_ast=False)
+        _compile(data, only_ast=False)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        # a compile error may still parse (`return` outside a function): then it is no syntax error here
+        # a symbol-table error may still parse (`nonlocal x` at module level): the syntax tree decides
         return _from_tree(data, markers)
-    assert isinstance(code, types.CodeType)
-    found: list[PyImport] = []
-    _scan(code, found)
-    if _dropped(data, found):
-        return _from_tree(data, markers)
-    found.sort(key=lambda i: i.line)
+    found = [PyImport(s.module, s.line, s.level, s.names) for s in import_statements(data)]
     return PyImports(tuple(found), None, markers)
-
-
-def _dropped(data: bytes, found: list[PyImport]) -> bool:
-    """True when a line that looks like an import statement has no import in the bytecode."""
-    lines = {i.line for i in found}
-    line, counted = 1, 0
-    for m in _STATEMENT.finditer(data):
-        line += data.count(b"\n", counted, m.start())
-        counted = m.start()
-        if line not in lines:
-            return True
-    return False
 
 
 def _from_tree(data: bytes, markers: bool) -> PyImports:

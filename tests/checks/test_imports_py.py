@@ -1,4 +1,4 @@
-"""Python import extraction from compiled bytecode."""
+"""Python import extraction: the syntax check, the imports, the syntax-tree fallbacks, the cache."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_a_syntax_error_gives_its_line() -> None:
     assert parse_imports(b"x = 1\ndef f(:\n").syntax_error_line == 2
 
 
-def test_many_constants_before_an_import_need_extended_arguments() -> None:
+def test_an_import_after_hundreds_of_statements_keeps_its_line() -> None:
     source = "".join(f"v{i} = {i}.5\n" for i in range(300)) + "import late\n"
     assert modules(source) == [("late", 301, 0)]
 
@@ -76,6 +76,10 @@ def test_a_file_without_any_import_that_does_not_parse_is_a_syntax_error() -> No
 
 def test_a_file_that_parses_but_does_not_compile_is_read_from_its_syntax_tree() -> None:
     assert parse_imports(b"return 1\nimport flask\n") == PyImports((PyImport("flask", 2),))
+
+
+def test_a_file_the_symbol_table_refuses_but_that_parses_is_no_syntax_error() -> None:
+    assert parse_imports(b"nonlocal x\nimport flask\n") == PyImports((PyImport("flask", 2),))
 
 
 def test_imports_the_compiler_drops_are_still_imports() -> None:

@@ -1,0 +1,120 @@
+"""Import statements read from Python source bytes by a lexer, without building a syntax tree.
+
+In a file that parses, the keyword `import` occurs only in import statements, so
+skipping comments and string literals and reading each `import`/`from` keyword
+that follows finds every import statement at any depth, including the ones
+the compiler drops (`if 0:`, after `assert False`), and never prose in a
+docstring. One regular expression (possessive, so it never backtracks) skips
+everything that is not such a keyword; Python code runs once per import
+statement, not once per token. The caller has already checked that the file
+parses: on a file that does not, what this returns means nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = rb"[\w\x80-\xff]"
+_SPACE = rb"(?:[ \t\f]|\\\r?\n|\\\r)"
+"""Space inside a statement: blanks and backslash continuations (not a bare newline)."""
+_NAME = rb"[A-Za-z_\x80-\xff]" + _WORD + rb"*"
+_DOTTED = _NAME + rb"(?:" + _SPACE + rb"*\." + _SPACE + rb"*" + _NAME + rb")*"
+_AS = rb"(?:" + _SPACE + rb"+as" + _SPACE + rb"+" + _NAME + rb")?"
+
+_NEXT_KEYWORD = re.compile(
+    rb"(?:[^'\"#fi]++"
+    rb"|\#[^\r\n]*+"
+    rb"|'''[^'\\]*+(?:(?:\\.|'(?!''))[^'\\]*+)*+'''"
+    rb'|"""[^"\\]*+(?:(?:\\.|"(?!""))[^"\\]*+)*+"""'
+    rb"|'[^'\\\r\n]*+(?:\\.[^'\\\r\n]*+)*+'"
+    rb'|"[^"\\\r\n]*+(?:\\.[^"\\\r\n]*+)*+"'
+    rb"|(?<=" + _WORD + rb")[fi]"
+    rb"|f(?!rom(?!" + _WORD + rb"))"
+    rb"|i(?!mport(?!" + _WORD + rb"))"
+    rb")*+(import|from)(?!" + _WORD + rb")",
+    re.DOTALL,
+)
+"""Everything up to the next `import` or `from` keyword outside comments and strings."""
+
+_IMPORT_REST = re.compile(
+    _SPACE + rb"*" + _DOTTED + _AS + rb"(?:" + _SPACE + rb"*," + _SPACE + rb"*" + _DOTTED + _AS + rb")*"
+)
+"""After `import`: `a.b as c, d`."""
+_FROM_REST = re.compile(
+    _SPACE
+    + rb"*((?:\."
+    + _SPACE
+    + rb"*)*)("
+    + _DOTTED
+    + rb")?"
+    + _SPACE
+    + rb"*import(?!"
+    + _WORD
+    + rb")"
+    + _SPACE
+    + rb"*(?:\(((?:[^)#]|\#[^\r\n]*)*)\)|(\*)|("
+    + _NAME
+    + _AS
+    + rb"(?:"
+    + _SPACE
+    + rb"*,"
+    + _SPACE
+    + rb"*"
+    + _NAME
+    + _AS
+    + rb")*))"
+)
+"""After `from`: dots, the module, `import`, then `(names)`, `*` or names (`yield from` fails)."""
+_ALIAS_TARGET = re.compile(_DOTTED)
+_COMMENT = re.compile(rb"\#[^\r\n]*")
+_BLANKS = re.compile(rb"[ \t\f\r\n\\]+")
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One imported module of an import statement at `line` (the line of its keyword)."""
+
+    module: str
+    line: int
+    level: int
+    names: tuple[str, ...]
+
+
+def _text(raw: bytes) -> str:
+    return _BLANKS.sub(b"", raw).decode("utf-8", "replace")
+
+
+def _targets(body: bytes) -> list[str]:
+    """The first dotted name of each comma-separated part: `a.b as c, d` gives a.b and d."""
+    found: list[str] = []
+    for part in _COMMENT.sub(b"", body).split(b","):
+        match = _ALIAS_TARGET.search(part)
+        if match is not None:
+            found.append(_text(match.group(0)))
+    return found
+
+
+def import_statements(data: bytes) -> list[Statement]:
+    """Every imported module in the source, in order: `import a, b` gives two, `from x import y` one."""
+    out: list[Statement] = []
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]  # else its last byte would read as part of a first `import`
+    line, counted, pos = 1, 0, 0
+    while (keyword := _NEXT_KEYWORD.match(data, pos)) is not None:
+        start = keyword.start(1)
+        line += data.count(b"\n", counted, start)
+        counted = start
+        if keyword.group(1) == b"import":
+            rest = _IMPORT_REST.match(data, keyword.end())
+            if rest is not None:
+                out.extend(Statement(module, line, 0, ()) for module in _targets(rest.group(0)))
+        else:
+            rest = _FROM_REST.match(data, keyword.end())
+            if rest is not None:
+                names = ("*",) if rest.group(4) else tuple(_targets(rest.group(3) or rest.group(5) or b""))
+                module = _text(rest.group(2)) if rest.group(2) else ""
+                out.append(Statement(module, line, rest.group(1).count(b"."), names))
+        pos = rest.end() if rest is not None else keyword.end()
+    return out

@@ -1,0 +1,80 @@
+"""The lexical import reader: every import statement, nothing in comments or strings."""
+
+from __future__ import annotations
+
+from checks.import_statements import Statement, import_statements
+
+
+def read(source: str) -> list[tuple[str, int, int, tuple[str, ...]]]:
+    return [(s.module, s.line, s.level, s.names) for s in import_statements(source.encode())]
+
+
+def test_a_plain_import_gives_each_module_with_its_line() -> None:
+    assert read("x = 1\nimport a.b as c, d\n") == [("a.b", 2, 0, ()), ("d", 2, 0, ())]
+
+
+def test_a_from_import_keeps_module_level_and_names() -> None:
+    assert read("from ..pkg.sub import x as y, z\n") == [("pkg.sub", 1, 2, ("x", "z"))]
+
+
+def test_dots_may_be_spaced_or_touch_the_keywords() -> None:
+    assert read("from .import a\nfrom . . b import c\n") == [("", 1, 1, ("a",)), ("b", 2, 2, ("c",))]
+
+
+def test_a_parenthesised_name_list_may_span_lines_and_hold_comments() -> None:
+    source = "from m import (\n    a,  # see f(x), g\n    b as c,\n)\nimport after\n"
+    assert read(source) == [("m", 1, 0, ("a", "b")), ("after", 5, 0, ())]
+
+
+def test_backslash_continuations_are_part_of_the_statement() -> None:
+    assert read("from a \\\n    import b\nimport c, \\\n    d\n") == [
+        ("a", 1, 0, ("b",)),
+        ("c", 3, 0, ()),
+        ("d", 3, 0, ()),
+    ]
+
+
+def test_a_star_import_names_star() -> None:
+    assert read("from m import *\n") == [("m", 1, 0, ("*",))]
+
+
+def test_imports_after_a_colon_or_semicolon_are_found() -> None:
+    assert read("if x: import a; import b\n") == [("a", 1, 0, ()), ("b", 1, 0, ())]
+
+
+def test_yield_from_and_raise_from_are_not_imports() -> None:
+    assert read("def g():\n    yield from h()\n    raise E from None\n") == []
+
+
+def test_words_that_contain_the_keywords_are_not_imports() -> None:
+    assert read("important = from_ = imports = 1\nx.importer(fromage)\n") == []
+
+
+def test_strings_of_every_kind_hide_what_looks_like_an_import() -> None:
+    source = (
+        "'''\nimport a\n'''\n"
+        '"""\nfrom b import c\n"""\n'
+        "s = 'import d' + \"from e import f\"\n"
+        "t = r'\\' import g' + b'\\\\' + f\"{x!r} import h\"\n"
+        "u = 'a \\\nimport i'\n"
+        "import real\n"
+    )
+    assert read(source) == [("real", 11, 0, ())]
+
+
+def test_quotes_inside_other_strings_and_comments_do_not_open_strings() -> None:
+    source = "a = \"'''\"  # don't\nimport real\nb = '\"\"\"'\n"
+    assert read(source) == [("real", 2, 0, ())]
+
+
+def test_a_statement_is_read_once_even_where_the_compiler_copies_it() -> None:
+    source = "try:\n    pass\nfinally:\n    import once\n"
+    assert read(source) == [("once", 4, 0, ())]
+
+
+def test_a_leading_byte_order_mark_does_not_hide_the_first_import() -> None:
+    assert import_statements(b"\xef\xbb\xbfimport os\n") == [Statement("os", 1, 0, ())]
+
+
+def test_line_numbers_count_crlf_line_ends() -> None:
+    assert read("x = 1\r\n\r\nimport a\r\n") == [("a", 3, 0, ())]
