@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import sysconfig
+from pathlib import Path
+
 from checks.import_statements import Statement, import_statements
 
 
@@ -78,3 +82,25 @@ def test_a_leading_byte_order_mark_does_not_hide_the_first_import() -> None:
 
 def test_line_numbers_count_crlf_line_ends() -> None:
     assert read("x = 1\r\n\r\nimport a\r\n") == [("a", 3, 0, ())]
+
+
+def _from_syntax_tree(data: bytes) -> list[tuple[str, int, int, tuple[str, ...]]]:
+    found: list[tuple[str, int, int, tuple[str, ...]]] = []
+    for node in ast.walk(ast.parse(data)):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno, 0, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(alias.name for alias in node.names)
+            found.append((node.module or "", node.lineno, node.level, names))
+    return sorted(found)
+
+
+def test_the_standard_library_and_this_repository_read_as_their_syntax_trees_say() -> None:
+    files = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")) + sorted(
+        Path(__file__).resolve().parents[2].glob("[cf]*/**/*.py")
+    )
+    assert len(files) > 200
+    for path in files:
+        data = path.read_bytes()
+        statements = sorted((s.module, s.line, s.level, s.names) for s in import_statements(data))
+        assert statements == _from_syntax_tree(data), path
