@@ -1,7 +1,9 @@
 """Engine benchmarks on the sympy repository built by bench/make_repos.py.
 
 (a) `forgeguard audit --full` cold (empty analysis cache) and warm, against a
-    one-core `ast.parse` of every .py file (bench/parse_baseline.py);
+    one-core `ast.parse` of every .py file (bench/parse_baseline.py); two
+    baselines run at once say how much two cores of this machine really give
+    (virtual cores that share a physical one give much less than 2x);
 (b) the 10-file change at HEAD (`--base HEAD~1`) on sympy and on the 10-file repo;
 (d) peak memory of the full audit: the largest resident set among the audit
     process and its pool workers (getrusage RUSAGE_CHILDREN, ru_maxrss).
@@ -77,12 +79,27 @@ def baseline() -> tuple[float, float]:
     return float(words[words.index("wall") - 2]), float(words[words.index("CPU") - 2])
 
 
+def two_at_once() -> float:
+    """Wall time of two one-core baselines run at the same time (the longer of the two)."""
+    cmd = [sys.executable, str(HERE / "parse_baseline.py"), str(BIG)]
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL) for _ in range(2)]
+    for proc in procs:
+        proc.wait()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     if not BIG.exists() or not SMALL.exists():
         raise SystemExit("run bench/make_repos.py first")
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; median of {RUNS} runs")
     base_wall, base_cpu = baseline()
     print(f"baseline ast.parse of every .py file, one core: {base_wall:.2f} s wall, {base_cpu:.2f} s CPU")
+    both = two_at_once()
+    print(
+        f"    two baselines at once: {both:.2f} s wall; the cores together do"
+        f" {2 * base_wall / both:.2f}x the work of one (2.00 on two free cores)"
+    )
 
     cold = median(BIG, "--full", cold=True)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
