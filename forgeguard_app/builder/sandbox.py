@@ -11,6 +11,8 @@
   machine (own network, pid, ipc and uts namespaces; the system read-only; only the tree,
   and during installs the venv and the caches, writable); otherwise `unshare -n` for the
   network, otherwise the rules alone (`isolation_mode()`, shown on /health and at start).
+- Installs get the worker's proxy and pip variables (an index mirror; a wheelhouse in
+  `PIP_FIND_LINKS`, readable inside bubblewrap, with `PIP_NO_INDEX` for no index at all).
 - When the worker runs as root, commands run as an unprivileged user (`SANDBOX_UID`): root
   ignores the process limit, and root could write anywhere.
 """
@@ -72,7 +74,8 @@ SANDBOX_TMP = "/tmp"  # noqa: S108 (a fresh tmpfs inside bubblewrap)
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
 # Variables copied from the worker: where the CA certificates are (never a secret); and,
-# for installs only, how to reach the package index (dropped when a URL carries userinfo).
+# for installs only, how to reach the package index or a wheelhouse (dropped when a URL
+# carries userinfo).
 _CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS")
 _INSTALL_VARIABLES = (
     "HTTP_PROXY",
@@ -85,6 +88,8 @@ _INSTALL_VARIABLES = (
     "PIP_EXTRA_INDEX_URL",
     "PIP_TRUSTED_HOST",
     "PIP_DEFAULT_TIMEOUT",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
     "NPM_CONFIG_REGISTRY",
 )
 _USERINFO = re.compile(r"://[^/@\s]*@")
@@ -324,6 +329,16 @@ def _python_prefix() -> Path:
     return Path(sys.base_prefix)
 
 
+def find_links_folders() -> list[Path]:
+    """The local folders the worker's `PIP_FIND_LINKS` names (a wheelhouse): installs read them."""
+    folders = []
+    for entry in os.environ.get("PIP_FIND_LINKS", "").split():
+        local = entry.removeprefix("file://")
+        if "://" not in local and os.path.isabs(local) and os.path.isdir(local):
+            folders.append(Path(local))
+    return folders
+
+
 def _bwrap_args(
     root: Path, *, venv: Path | None, network: bool, writable: Sequence[Path], readable: Sequence[Path]
 ) -> list[str]:
@@ -354,11 +369,14 @@ def _bwrap_args(
     for entry in _ETC_ENTRIES:
         if os.path.lexists(f"/etc/{entry}"):
             bind("--ro-bind-try", f"/etc/{entry}")
+    # The command's own /tmp, writable by the unprivileged user too (else Python's tempfile,
+    # pip's among them, falls back to the working tree).
+    args.extend(["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", SANDBOX_TMP])
+    # After the tmpfs: a folder under /tmp (a wheelhouse, say) would be hidden by it.
     for extra in (_python_prefix(), *readable):
         resolved = str(extra.resolve())
         if resolved not in made and not resolved.startswith("/usr/") and os.path.isdir(resolved):
             bind("--ro-bind", resolved)
-    args.extend(["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP])
     top = str(root.resolve())
     bind("--bind", top)
     if venv is not None:
@@ -704,14 +722,25 @@ class Sandbox:
             self._program(argv), time_limit=time_limit, network=network, writable=writable, limits=limits
         )
 
-    def _readable(self) -> list[Path]:
-        # Programs outside /usr (node from nvm, say) and their installation folder.
-        extra: list[Path] = []
+    def _readable(self, *, network: bool) -> list[Path]:
+        # Programs outside /usr (node from nvm, say) and their installation folder; for an
+        # install, the wheelhouse it may be told to use.
+        extra: list[Path] = find_links_folders() if network else []
         for name in ("node", "npm", "npx"):
             found = shutil.which(name, path=SYSTEM_PATH)
             if found:
                 extra.append(Path(found).resolve().parent.parent)
         return extra
+
+    def command_user(self) -> tuple[int, int] | None:
+        """Who commands run as (None: the worker itself): the unprivileged user when the worker is
+        root; without bwrap, only when that user can reach the tree, the interpreter and the venv
+        (it sees the real file system)."""
+        user = _run_as()
+        if user is None or self.isolation is IsolationMode.BWRAP:
+            return user
+        folders = [self.root, _python_prefix(), *([self.venv] if self.venv else [])]
+        return user if all(_open_to_others(f) for f in folders) else None
 
     def _launch(
         self, argv: Sequence[str], *, network: bool, writable: Sequence[Path]
@@ -722,17 +751,14 @@ class Sandbox:
         if mode is IsolationMode.BWRAP:
             # Started as the worker (bwrap needs root's view of the file system when the
             # worker is root); the command itself runs as the unprivileged user.
+            readable = self._readable(network=network)
             prefix = _bwrap_args(
-                self.root, venv=self.venv, network=network, writable=writable, readable=self._readable()
+                self.root, venv=self.venv, network=network, writable=writable, readable=readable
             )
             return [*prefix, *(_drop_to(user) if user else []), *argv], None
-        if user is not None:
-            # Without bwrap the unprivileged user sees the real file system: it must reach
-            # the tree and the interpreter, or the command runs as the worker.
-            folders = [self.root, _python_prefix(), *([self.venv] if self.venv else [])]
-            if not all(_open_to_others(f) for f in folders):
-                log.info("sandbox: %s is not reachable by uid %d; running as the worker", self.root, user[0])
-                user = None
+        if user is not None and self.command_user() is None:
+            log.info("sandbox: %s is not reachable by uid %d; running as the worker", self.root, user[0])
+            user = None
         if mode is IsolationMode.UNSHARE and not network:
             return [*_unshare_args(privileged=user is None and os.geteuid() == 0), *argv], user
         return list(argv), user

@@ -7,6 +7,13 @@ has moved on (its worker died after saving) finds another number and does
 nothing, and a job whose worker died before saving runs the same step again
 from the saved state, where the sign-off reuses the commits it recorded.
 
+Commands (a tool that runs a program, the sign-off's test run) run in the
+build's own virtual environment (`venv`): pytest and the project's declared
+dependencies, never the app's packages. When it cannot be made (no network,
+a requirement pip cannot find), the call is answered with pip's output and
+the build pauses with pip's errors in the progress comment; `retry` gives the
+model its turn back, and its next command tries the install again.
+
 A cancel or an abort is seen at the start of the next step, so a running
 tool call always finishes first. The progress comment is edited after the
 steps that change what it shows (a plan, a sign-off, a pause, the end,
@@ -39,7 +46,7 @@ from forgeguard_app.builder.schemas import COMPLETE_TASK, PLAN_PHASE, SIGN_OFF_P
 from forgeguard_app.builder.state import BuildState
 from forgeguard_app.builder.store import BuildRow
 from forgeguard_app.builder.tools import FILE_TOOLS, TestRun, Toolbox, run_project_tests
-from forgeguard_app.builder.venv import ensure_venv
+from forgeguard_app.builder.venv import VenvResult, ensure_venv
 from forgeguard_app.builder.workspace import DiskFull, Workspace
 from forgeguard_app.context import JobContext
 from forgeguard_app.jobs import enqueue
@@ -64,6 +71,27 @@ async def queue_step(conn: Any, build_id: int, seq: int) -> int:
     return await enqueue(
         conn, STEP_JOB, {"build_id": build_id, "seq": seq}, order_key=store.order_key(build_id)
     )
+
+
+class VenvFailed(Exception):
+    """The build's virtual environment could not be made: commands cannot run."""
+
+    def __init__(self, result: VenvResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+    @property
+    def reason(self) -> str:
+        """For the progress comment."""
+        return f"The build's Python environment could not be made: {self.result.reason}"
+
+    def for_model(self, what: str) -> str:
+        """For the model: what did not run, and pip's output."""
+        return (
+            f"{what} did not run: the build's Python environment (pytest and the declared "
+            f"dependencies) could not be made. The build is paused until a person retries.\n"
+            f"{self.result.reason}\n\n{self.result.output}"
+        )
 
 
 def build_dir(ctx: JobContext, build_id: int) -> Path:
@@ -131,7 +159,8 @@ class Runner:
         return self.workspace
 
     async def box(self, *, commands: bool = True) -> Sandbox:
-        """The sandbox over the working tree; for commands, with the build's virtual environment."""
+        """The sandbox over the working tree; for commands, with the build's virtual environment
+        (made or reused here; `VenvFailed` when it cannot be made)."""
         cache = Path(self.ctx.settings.data_dir) / "builds" / "cache"
         if not commands:
             return Sandbox((await self.tree()).root, cache_dir=cache)
@@ -139,12 +168,11 @@ class Runner:
             workspace = await self.tree()
             venv = build_dir(self.ctx, self.build.id) / "venv"
             maker = Sandbox(workspace.root, cache_dir=cache)
-            made = await ensure_venv(maker, venv, system_site_packages=True)
+            made = await ensure_venv(maker, venv)
             if not made.ok:
-                log.warning(
-                    "build %s: the virtual environment could not be made: %s", self.build.id, made.output
-                )
-            self.sandbox = Sandbox(workspace.root, venv=venv if made.ok else None, cache_dir=cache)
+                log.warning("build %s: no virtual environment: %s", self.build.id, made.reason)
+                raise VenvFailed(made)
+            self.sandbox = Sandbox(workspace.root, venv=venv, cache_dir=cache)
         return self.sandbox
 
     # --- saving -----------------------------------------------------------------------------
@@ -323,6 +351,7 @@ class Runner:
             return
         started = time.monotonic()
         text, is_error, summary = "", False, ""
+        no_venv: VenvFailed | None = None
         if call.errors:
             text, is_error, summary = "\n".join(call.errors), True, "invalid input"
         elif call.name == PLAN_PHASE:
@@ -346,7 +375,12 @@ class Runner:
             except DiskFull as exc:
                 st.pause(state, "error", f"The working tree is full: {exc}", time.time(), resume="tool")
                 return
-            text, is_error, summary = result.text, result.is_error, result.summary
+            except VenvFailed as exc:
+                no_venv = exc
+                what = f"`{call.name}` ({summarize(call.input)})"
+                text, is_error, summary = exc.for_model(what), True, "no Python environment"
+            else:
+                text, is_error, summary = result.text, result.is_error, result.summary
         else:
             text, is_error, summary = f"Unknown tool {call.name!r}.", True, "unknown tool"
         st.count_tool(state, call.name)
@@ -363,6 +397,9 @@ class Runner:
             )
         )
         state.conversation = conversation.to_json()
+        if no_venv is not None:
+            st.pause(state, "error", no_venv.reason, time.time())
+            return
         st.after_tool(state, conversation.next_call() is not None)
 
     async def sign_off(self) -> None:
@@ -375,6 +412,18 @@ class Runner:
             run = await run_project_tests(workspace, await self.box())
         except DiskFull as exc:
             st.pause(state, "error", f"The working tree is full: {exc}", time.time(), resume="signoff")
+            return
+        except VenvFailed as exc:
+            # Nothing is committed yet: the sign-off is answered as not run, so that after
+            # `retry` the model can fix what pip could not install, or sign off again.
+            conversation = Conversation.from_json(state.conversation or None)
+            conversation.add_tool_result(
+                state.signoff_tool_id, exc.for_model(f"`{SIGN_OFF_PHASE}`"), is_error=True
+            )
+            state.conversation = conversation.to_json()
+            state.signoff = None
+            state.signoff_tool_id = None
+            st.pause(state, "error", exc.reason, time.time())
             return
         state.test_runs += 1
         phase.test_runs += 1

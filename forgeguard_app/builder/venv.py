@@ -3,13 +3,16 @@
 - `declared_requirements(root) -> list[str]`: the requirement files (`requirements*.txt` at the
   root, given to pip as `-r`, so pip reads their options and includes itself) and the
   `pyproject.toml` `[project] dependencies` plus its `test`/`tests`/`dev` extras.
-- `await ensure_venv(sandbox, path, *, pip_args=(), system_site_packages=False, time_limit=600)
-  -> VenvResult`: `python -m venv` (the worker's base interpreter) then `pip install pytest
-  <declared>`, both inside the sandbox; only the install may use the network. Reused as long
-  as the declared dependencies and the interpreter are the same (a marker file holds them);
-  pip's cache is the sandbox's `cache_dir`, shared between builds. With
-  `system_site_packages`, the venv is made without its own pip (the interpreter's serves it)
-  and nothing is installed when nothing is declared and the interpreter has pytest.
+- `await ensure_venv(sandbox, path, *, time_limit=600) -> VenvResult`: an isolated
+  venv (`python -m venv --without-pip` on the worker's base interpreter: none of the
+  interpreter's or the app's packages are visible), then one `pip install <pip> pytest
+  <declared>` run from the pip wheel Python bundles for `ensurepip` (the venv gets its own pip
+  for the model's `pip install`; `python -m ensurepip` when no wheel is found). Both run inside
+  the sandbox; only the install may use the network, with the operator's pip variables (an index
+  mirror, a wheelhouse: `sandbox`). pip's cache is the sandbox's `cache_dir`, shared between
+  builds. Reused as long as the declared dependencies and the interpreter are the same (a
+  marker file holds them). A failed install is a `VenvResult` that is not `ok`, with pip's
+  output cut and a one-line `reason` for people.
 
 The project itself is not installed: `pytest` runs as `python -m pytest` from the root of the
 tree, which puts the root on `sys.path`.
@@ -18,18 +21,20 @@ tree, which puts the root on `sys.path`.
 from __future__ import annotations
 
 import asyncio
+import ensurepip
 import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
+import sysconfig
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from forgeguard_app.builder.sandbox import Sandbox, file_owner
+from forgeguard_app.builder.sandbox import CommandResult, Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +42,22 @@ VENV_TIMEOUT = 600.0
 MARKER = ".forge-venv.json"
 EXTRAS = ("test", "tests", "testing", "dev")
 OUTPUT_CUT = 4000
-_FIND_TOOLS = "import importlib.util as u; print(bool(u.find_spec('pip')), bool(u.find_spec('pytest')))"
+REASON_CUT = 600
+LAYOUT = "isolated"
+"""In the fingerprint: a venv made before the build's venvs were isolated is made again."""
 
 
 @dataclass(frozen=True)
 class VenvResult:
-    """The environment, and whether it is usable (the install's output cut when it is not)."""
+    """The environment, and whether it is usable (the install's output cut and why when it is not)."""
 
     path: Path
     ok: bool
     reused: bool
     requirements: tuple[str, ...]
     output: str
+    reason: str = ""
+    """One line for the progress comment when not `ok`: what failed and pip's errors."""
 
 
 def requirement_files(root: Path) -> list[str]:
@@ -94,11 +103,9 @@ def declared_requirements(root: Path) -> list[str]:
     return args
 
 
-def _fingerprint(
-    root: Path, args: Sequence[str], *, system_site_packages: bool, pip_args: Sequence[str]
-) -> str:
+def _fingerprint(root: Path, args: Sequence[str]) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([sys.version, list(args), system_site_packages, list(pip_args)]).encode())
+    digest.update(json.dumps([sys.version, LAYOUT, list(args)]).encode())
     for name in requirement_files(root):
         digest.update((root / name).read_bytes())
     return digest.hexdigest()
@@ -106,6 +113,19 @@ def _fingerprint(
 
 def _cut(text: str) -> str:
     return text if len(text) <= OUTPUT_CUT else "…" + text[-OUTPUT_CUT:]
+
+
+def failure_reason(what: str, result: CommandResult, time_limit: float) -> str:
+    """`what` failed, in one line: its time limit, or pip's `ERROR:` lines (else its last lines), cut."""
+    if result.timed_out:
+        return f"{what} ran past its {time_limit:g} s."
+    lines = [line.strip() for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")] or lines[-3:]
+    said = " ".join(errors)
+    if len(said) > REASON_CUT:
+        said = "…" + said[-REASON_CUT:]
+    failed = f"{what} failed (exit {result.exit_code})"
+    return f"{failed}: {said}" if said else f"{failed}."
 
 
 def base_python() -> Path:
@@ -116,6 +136,19 @@ def base_python() -> Path:
         if candidate.exists():
             return candidate
     return Path(sys.base_prefix) / "bin" / "python3"
+
+
+def bundled_pip() -> Path | None:
+    """The pip wheel `ensurepip` would install (Python's own copy, or the distribution's), if any."""
+    folders = [Path(ensurepip.__file__).parent / "_bundled"]
+    packaged = sysconfig.get_config_var("WHEEL_PKG_DIR")
+    if packaged:
+        folders.append(Path(packaged))
+    for folder in folders:
+        wheels = sorted(folder.glob("pip-*.whl")) if folder.is_dir() else []
+        if wheels:
+            return wheels[-1]
+    return None
 
 
 def _reusable(path: Path, fingerprint: str) -> bool:
@@ -129,8 +162,9 @@ def _reusable(path: Path, fingerprint: str) -> bool:
     return isinstance(recorded, dict) and recorded.get("fingerprint") == fingerprint
 
 
-def _fresh_folders(path: Path, cache_dir: Path | None) -> None:
-    """An empty folder for the venv and the caches, owned by the user commands run as."""
+def _fresh_folders(path: Path, cache_dir: Path | None, owner: tuple[int, int] | None) -> None:
+    """An empty folder for the venv and the caches, owned by the user commands run as (`owner`;
+    pip run as root ignores a cache root does not own)."""
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
@@ -139,71 +173,58 @@ def _fresh_folders(path: Path, cache_dir: Path | None) -> None:
         for sub in ("", "pip", "npm"):
             (cache_dir / sub).mkdir(parents=True, exist_ok=True)
             folders.append(cache_dir / sub)
-    owner = file_owner()
-    if owner is not None:
+    if os.geteuid() == 0:
+        # Also back to root when commands run as root again (a cache made for another owner).
+        uid, gid = owner if owner is not None else (os.geteuid(), os.getegid())
         for folder in folders:
-            os.chown(folder, *owner)
+            os.chown(folder, uid, gid)
 
 
-async def ensure_venv(
-    sandbox: Sandbox,
-    path: Path,
-    *,
-    pip_args: Sequence[str] = (),
-    system_site_packages: bool = False,
-    time_limit: float = VENV_TIMEOUT,
-) -> VenvResult:
+async def ensure_venv(sandbox: Sandbox, path: Path, *, time_limit: float = VENV_TIMEOUT) -> VenvResult:
     """The build's environment at `path`, made or reused (see the module docstring)."""
     args = declared_requirements(sandbox.root)
-    fingerprint = _fingerprint(
-        sandbox.root, args, system_site_packages=system_site_packages, pip_args=pip_args
-    )
+    fingerprint = _fingerprint(sandbox.root, args)
+
+    def failed(what: str, result: CommandResult) -> VenvResult:
+        output = _cut(result.stdout + result.stderr)
+        reason = failure_reason(what, result, time_limit)
+        log.warning("venv at %s: %s", path, reason)
+        return VenvResult(path, False, False, tuple(args), output, reason)
+
     if await asyncio.to_thread(_reusable, path, fingerprint):
         return VenvResult(path, ok=True, reused=True, requirements=tuple(args), output="")
-    await asyncio.to_thread(_fresh_folders, path, sandbox.cache_dir)
-    python = path / "bin" / "python"
-    # With the interpreter's own packages visible, its pip serves the venv too (it installs
-    # into the running prefix): no bundled pip to unpack, which was most of the time taken.
+    await asyncio.to_thread(_fresh_folders, path, sandbox.cache_dir, sandbox.command_user())
+    python = str(path / "bin" / "python")
     made = await sandbox.run_argv(
-        [
-            str(base_python()),
-            "-m",
-            "venv",
-            *(["--system-site-packages", "--without-pip"] if system_site_packages else []),
-            str(path),
-        ],
-        time_limit=time_limit,
-        writable=[path],
+        [str(base_python()), "-m", "venv", "--without-pip", str(path)], time_limit=time_limit, writable=[path]
     )
     if not made.ok:
-        output = _cut(made.stdout + made.stderr)
-        log.warning("venv: python -m venv failed at %s: %s", path, output[-500:])
-        return VenvResult(path, ok=False, reused=False, requirements=tuple(args), output=output)
+        return failed("python -m venv", made)
+    # One pip run from Python's own pip wheel installs pip itself with the rest: about half
+    # the time of `ensurepip` (which unpacks setuptools too) followed by a second pip run.
+    wheel = bundled_pip()
+    if wheel is None:
+        pip = await sandbox.run_argv([python, "-m", "ensurepip"], time_limit=time_limit, writable=[path])
+        if not pip.ok:
+            return failed("python -m ensurepip", pip)
+    installer = [python, "-m", "pip"] if wheel is None else [python, str(wheel / "pip")]
     writable = [path, *([sandbox.cache_dir] if sandbox.cache_dir is not None else [])]
-    output = ""
-    if system_site_packages:
-        found = await sandbox.run_argv([str(python), "-c", _FIND_TOOLS], time_limit=time_limit)
-        has_pip, has_pytest = [*found.stdout.split(), "False", "False"][:2]
-        if has_pytest == "True" and not args:
-            output = "pytest comes from the interpreter's own packages; nothing to install"
-            (path / MARKER).write_text(json.dumps({"fingerprint": fingerprint, "requirements": args}))
-            return VenvResult(path, ok=True, reused=False, requirements=tuple(args), output=output)
-        if has_pip != "True":
-            pip = await sandbox.run_argv(
-                [str(python), "-m", "ensurepip"], time_limit=time_limit, writable=[path]
-            )
-            if not pip.ok:
-                output = _cut(pip.stdout + pip.stderr)
-                return VenvResult(path, ok=False, reused=False, requirements=tuple(args), output=output)
     install = await sandbox.run_argv(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", *pip_args, "pytest", *args],
+        [
+            *installer,
+            "install",
+            "--disable-pip-version-check",
+            *([str(wheel)] if wheel is not None else []),
+            "pytest",
+            *args,
+        ],
         time_limit=time_limit,
         network=True,
         writable=writable,
     )
-    output = _cut(install.stdout + install.stderr)
     if not install.ok:
-        log.warning("venv: pip install failed at %s: %s", path, output[-500:])
-        return VenvResult(path, ok=False, reused=False, requirements=tuple(args), output=output)
+        what = " ".join(["pip install pytest", *args])
+        return failed(what if len(what) <= 200 else what[:199] + "…", install)
     (path / MARKER).write_text(json.dumps({"fingerprint": fingerprint, "requirements": args}))
+    output = _cut(install.stdout + install.stderr)
     return VenvResult(path, ok=True, reused=False, requirements=tuple(args), output=output)

@@ -5,6 +5,8 @@ run (`drain()`), the real GitHub client talks to the fake GitHub (every
 request validated against the corpus' OpenAPI subset) and the real LLM client
 to the fake Messages API, which plays the builder turn by turn
 (`ScriptedBuilder`). The project is a tiny Python package with three phases.
+Each build makes its own virtual environment offline, from the test session's
+wheelhouse (`tests/builder/wheelhouse.py`).
 
 `tests/builder/conftest.py` makes `build_bench` a fixture of every test in the folder.
 """
@@ -12,6 +14,7 @@ to the fake Messages API, which plays the builder turn by turn
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -254,7 +257,7 @@ async def open_contracts_pull(bench: BuildBench, *, approved: bool = True) -> No
 
 @pytest.fixture
 async def build_bench(
-    fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database
+    fake_github: FakeGitHub, fake_anthropic: FakeAnthropic, db: Database, offline_installs: pathlib.Path
 ) -> AsyncIterator[BuildBench]:
     """The whole app, a repository with approved contracts, `octocat` a writer and `visitor` a reader."""
     settings = fake_github.settings(

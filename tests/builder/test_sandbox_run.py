@@ -81,6 +81,17 @@ async def test_an_install_gets_the_proxy_only_without_credentials(
     assert "HTTP_PROXY" not in sandbox.environment(network=False)
 
 
+async def test_an_install_gets_the_operators_wheelhouse_and_no_index_setting(
+    tmp_path: pathlib.Path, sandbox_venv: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, sandbox = make_tree(tmp_path, {}, venv=sandbox_venv)
+    monkeypatch.setenv("PIP_FIND_LINKS", "/srv/wheels")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    env = sandbox.environment(network=True)
+    assert (env["PIP_FIND_LINKS"], env["PIP_NO_INDEX"]) == ("/srv/wheels", "1")
+    assert "PIP_FIND_LINKS" not in sandbox.environment(network=False)
+
+
 async def test_home_and_path_point_into_the_tree_and_the_venv(
     tmp_path: pathlib.Path, sandbox_venv: pathlib.Path
 ) -> None:
@@ -335,6 +346,32 @@ async def test_under_bubblewrap_the_worker_files_are_out_of_sight(
     cat = await sandbox.run_argv(["/bin/cat", str(secret)], time_limit=30)
     assert cat.exit_code != 0
     assert "fake key" not in cat.stdout
+
+
+@pytest.mark.skipif(isolation_mode() is not IsolationMode.BWRAP, reason="needs bubblewrap")
+async def test_under_bubblewrap_temporary_files_go_to_the_commands_own_tmp(
+    tmp_path: pathlib.Path, sandbox_venv: pathlib.Path
+) -> None:
+    files = {"where.py": "import tempfile\nprint(tempfile.gettempdir())\n"}
+    _, sandbox = make_tree(tmp_path, files, venv=sandbox_venv)
+    python = str(sandbox_venv / "bin" / "python")
+    result = await sandbox.run_argv([python, "-m", "where"], time_limit=30, network=True)
+    assert result.stdout == "/tmp\n", result.stderr
+
+
+@pytest.mark.skipif(isolation_mode() is not IsolationMode.BWRAP, reason="needs bubblewrap")
+async def test_under_bubblewrap_only_an_install_sees_the_operators_wheelhouse(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir(mode=0o755)
+    (wheels / "shelf_helper-1.0-py3-none-any.whl").write_bytes(b"a wheel")
+    monkeypatch.setenv("PIP_FIND_LINKS", f"file://{wheels}")
+    _, sandbox = make_tree(tmp_path, {})
+    install = await sandbox.run_argv(["/bin/ls", str(wheels)], time_limit=30, network=True)
+    other = await sandbox.run_argv(["/bin/ls", str(wheels)], time_limit=30)
+    assert install.stdout.split() == ["shelf_helper-1.0-py3-none-any.whl"], install.stderr
+    assert other.exit_code != 0 and other.stdout == ""
 
 
 async def test_commands_run_side_by_side(tmp_path: pathlib.Path) -> None:

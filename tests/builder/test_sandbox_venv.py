@@ -1,70 +1,84 @@
-"""The build's virtual environment: really made with pip inside the sandbox, pytest run in it, reused."""
+"""The build's virtual environment: made inside the sandbox with its own pip and none of the interpreter's
+packages (offline here, from the test wheelhouse), pytest run in it, reused; a failed install says why."""
 
 from __future__ import annotations
 
+import os
 import pathlib
 
+import pytest
+
+from forgeguard_app.builder import venv as build_venv
 from forgeguard_app.builder.sandbox import Sandbox
 from forgeguard_app.builder.tools import Toolbox
 from forgeguard_app.builder.venv import declared_requirements, ensure_venv
 from tests.builder.sandbox_support import make_tree
 
 PROJECT = {
-    "requirements.txt": "pytest\n",
     "tests/test_ok.py": "import sys\n\n\ndef test_in_the_build_venv():\n    assert 'venv' in sys.prefix\n",
 }
 
 
-async def test_a_venv_is_made_with_pip_and_runs_the_project_tests(tmp_path: pathlib.Path) -> None:
+async def test_a_venv_is_made_with_its_own_pip_and_runs_the_project_tests(
+    tmp_path: pathlib.Path, offline_installs: pathlib.Path
+) -> None:
     workspace, _ = make_tree(tmp_path, PROJECT)
     venv = tmp_path / "venv"
-    maker = Sandbox(workspace.root, venv=venv, cache_dir=tmp_path / "cache")
-    # Offline: pytest comes from the interpreter's own packages, pip only checks it is there.
-    made = await ensure_venv(maker, venv, system_site_packages=True, pip_args=["--no-index"])
+    maker = Sandbox(workspace.root, cache_dir=tmp_path / "cache")
+    made = await ensure_venv(maker, venv)
     assert made.ok, made.output
     assert not made.reused
-    assert made.requirements == ("-r", "requirements.txt")
-    pip = await maker.run("pip install --no-index pytest", time_limit=300)
-    assert pip.exit_code == 0, pip.stdout + pip.stderr
 
-    result = await Toolbox(workspace, maker).run("run_tests", {"command": "pytest -q -p no:cacheprovider"})
+    sandbox = Sandbox(workspace.root, venv=venv, cache_dir=tmp_path / "cache")
+    pip = await sandbox.run("python -m pip install pytest", time_limit=120)
+    assert pip.exit_code == 0, pip.stdout + pip.stderr
+    assert f"Requirement already satisfied: pytest in {venv}" in pip.stdout
+    result = await Toolbox(workspace, sandbox).run("run_tests", {"command": "pytest -q -p no:cacheprovider"})
     assert result.text.splitlines()[:2] == ["Exit code: 0", "Passed: 1, failed: 0, errors: 0, skipped: 0"]
 
-    again = await ensure_venv(maker, venv, system_site_packages=True, pip_args=["--no-index"])
+    again = await ensure_venv(maker, venv)
     assert again.reused
     assert workspace.pending() == {}
 
 
-async def test_nothing_is_installed_when_nothing_is_declared_and_the_interpreter_has_pytest(
-    tmp_path: pathlib.Path,
+async def test_without_pythons_pip_wheel_the_venv_gets_its_pip_from_ensurepip(
+    tmp_path: pathlib.Path, offline_installs: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    workspace, _ = make_tree(tmp_path, {"tests/test_ok.py": PROJECT["tests/test_ok.py"]})
+    monkeypatch.setattr(build_venv, "bundled_pip", lambda: None)
+    workspace, _ = make_tree(tmp_path, PROJECT)
     venv = tmp_path / "venv"
-    made = await ensure_venv(Sandbox(workspace.root, venv=venv), venv, system_site_packages=True)
-    assert made.ok
-    assert made.output == "pytest comes from the interpreter's own packages; nothing to install"
+    made = await ensure_venv(Sandbox(workspace.root), venv)
+    assert made.ok, made.output
+    result = await Toolbox(workspace, Sandbox(workspace.root, venv=venv)).run(
+        "run_tests", {"command": "pytest -q -p no:cacheprovider"}
+    )
+    assert result.text.splitlines()[:2] == ["Exit code: 0", "Passed: 1, failed: 0, errors: 0, skipped: 0"]
 
 
-async def test_without_the_interpreter_packages_pip_installs_pytest_in_the_venv(
-    tmp_path: pathlib.Path,
+async def test_pips_cache_belongs_to_the_user_commands_run_as_so_pip_uses_it(
+    tmp_path: pathlib.Path, offline_installs: pathlib.Path
 ) -> None:
     workspace, _ = make_tree(tmp_path, {})
-    venv = tmp_path / "venv"
-    # No index and no wheels: pip must fail to find pytest, which shows it ran in the venv's own pip.
-    made = await ensure_venv(Sandbox(workspace.root, venv=venv), venv, pip_args=["--no-index"])
-    assert not made.ok
-    assert (venv / "bin" / "pip").exists()
-    assert "No matching distribution found for pytest" in made.output
+    maker = Sandbox(workspace.root, cache_dir=tmp_path / "cache")
+    made = await ensure_venv(maker, tmp_path / "venv")
+    assert made.ok, made.output
+    owner = maker.command_user() or (os.geteuid(), os.getegid())
+    folder = os.stat(tmp_path / "cache" / "pip")
+    assert (folder.st_uid, folder.st_gid) == owner
+    assert "cache has been disabled" not in made.output
 
 
-async def test_a_failed_install_says_why(tmp_path: pathlib.Path) -> None:
+async def test_a_failed_install_says_why(tmp_path: pathlib.Path, offline_installs: pathlib.Path) -> None:
     workspace, _ = make_tree(tmp_path, {"requirements.txt": "surely-not-a-real-package-4242\n"})
-    venv = tmp_path / "venv"
-    made = await ensure_venv(
-        Sandbox(workspace.root, venv=venv), venv, system_site_packages=True, pip_args=["--no-index"]
-    )
+    made = await ensure_venv(Sandbox(workspace.root), tmp_path / "venv")
     assert not made.ok
-    assert "surely-not-a-real-package-4242" in made.output
+    assert "No matching distribution found for surely-not-a-real-package-4242" in made.output
+    assert made.reason == (
+        "pip install pytest -r requirements.txt failed (exit 1): "
+        "ERROR: Could not find a version that satisfies the requirement surely-not-a-real-package-4242 "
+        "(from versions: none) "
+        "ERROR: No matching distribution found for surely-not-a-real-package-4242"
+    )
 
 
 def test_declared_requirements_come_from_requirement_files_and_pyproject(tmp_path: pathlib.Path) -> None:
