@@ -456,6 +456,13 @@ def isolation_line() -> str:
     """One line for /health and the startup log, e.g. `bubblewrap (no network, read-only system)`."""
     mode = isolation_mode()
     who = f", commands as uid {SANDBOX_UID}" if _run_as() else ""
+    if _run_as() and mode is not IsolationMode.BWRAP and not _open_to_others(_python_prefix()):
+        # Without bwrap, uid 65534 needs the real path to the interpreter: where it cannot reach it,
+        # commands run as root, which no process limit binds.
+        who = (
+            f", commands as root: uid {SANDBOX_UID} cannot reach the interpreter at {_python_prefix()};"
+            " the process limit does not bind root, install bubblewrap"
+        )
     if mode is IsolationMode.BWRAP:
         return f"bubblewrap (no network except installs, read-only system, own pid namespace{who})"
     if mode is IsolationMode.UNSHARE:

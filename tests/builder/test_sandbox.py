@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 
+from forgeguard_app.builder import sandbox as sandbox_module
 from forgeguard_app.builder.sandbox import (
     IsolationMode,
     Refused,
@@ -262,3 +263,26 @@ def test_the_isolation_line_names_the_active_mode() -> None:
         IsolationMode.RULES: "rules",
     }
     assert isolation_line().startswith(words[mode])
+
+
+def test_the_isolation_line_says_commands_run_as_root_where_uid_65534_cannot_reach_python(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    hidden = tmp_path / "private" / "python"
+    hidden.mkdir(parents=True)
+    (tmp_path / "private").chmod(0o700)
+    monkeypatch.setattr(sandbox_module, "isolation_mode", lambda: IsolationMode.UNSHARE)
+    monkeypatch.setattr(sandbox_module, "_run_as", lambda: (65534, 65534))
+    monkeypatch.setattr(sandbox_module, "_python_prefix", lambda: hidden)
+    line = isolation_line()
+    assert "commands as root" in line
+    assert "install bubblewrap" in line
+
+
+def test_the_isolation_line_names_uid_65534_where_it_can_reach_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sandbox_module, "isolation_mode", lambda: IsolationMode.UNSHARE)
+    monkeypatch.setattr(sandbox_module, "_run_as", lambda: (65534, 65534))
+    monkeypatch.setattr(sandbox_module, "_python_prefix", lambda: pathlib.Path("/usr"))
+    assert isolation_line().endswith("commands as uid 65534)")
