@@ -1,4 +1,4 @@
-"""The deliveries GitHub sends about a build's branch and pull request, made from corpus payloads.
+"""The deliveries GitHub sends about a build's branch, pull request and issue, made from corpus payloads.
 
 Each maker starts from a real payload in `shared/github-corpus/webhooks`,
 points it at the bench's repository and fills in what the event is about
@@ -13,15 +13,33 @@ import json
 import pathlib
 from typing import Any
 
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
 from tests.builder.build_harness import BuildBench
 
 CORPUS = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "github-corpus"
 WEBHOOKS = CORPUS / "webhooks"
+SCHEMAS = CORPUS / "webhook-schemas"
 
 
 def corpus_payload(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((WEBHOOKS / name).read_text())
     return copy.deepcopy(data)
+
+
+def schema_errors(event: str, action: str, payload: dict[str, Any]) -> list[str]:
+    """What the corpus' webhook schema for `event`/`action` finds wrong with `payload`."""
+    resources = [
+        (data["$id"], Resource.from_contents(data, default_specification=DRAFT7))
+        for path in (SCHEMAS / "common").glob("*.schema.json")
+        for data in [json.loads(path.read_text())]
+    ]
+    registry: Registry[Any] = Registry().with_resources(resources)
+    schema = json.loads((SCHEMAS / event / f"{action}.schema.json").read_text())
+    validator = Draft7Validator(schema, registry=registry)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(payload)]
 
 
 def point_at(bench: BuildBench, payload: dict[str, Any]) -> dict[str, Any]:
@@ -98,4 +116,45 @@ def pull_synchronize(bench: BuildBench, number: int, before: str, after: str) ->
     pr["head"]["repo"] = {**pr["head"]["repo"], **payload["repository"]}
     pr["base"].update(ref=bench.repo.default_branch, sha=bench.repo.sha())
     pr["base"]["repo"] = {**pr["base"]["repo"], **payload["repository"]}
+    return payload
+
+
+def issue_event(bench: BuildBench, action: str, number: int | None = None) -> dict[str, Any]:
+    """The `issues` event `closed` or `locked` of the bench's issue (or `number`).
+
+    The corpus has a `locked` example but no `closed` one: `closed` is made from
+    the `reopened` example (the same issue object) with the fields GitHub's
+    `issues closed` schema requires of it, and checked against that schema.
+    """
+    number = bench.issue if number is None else number
+    source = {"closed": "issues/reopened.payload.json", "locked": "issues/locked.payload.json"}[action]
+    payload = point_at(bench, corpus_payload(source))
+    payload["action"] = action
+    issue = payload["issue"]
+    issue.update(number=number, title=bench.fake.issue(bench.repo, number).title)
+    issue.update(
+        url=f"https://api.github.com/repos/{bench.repo.full_name}/issues/{number}",
+        html_url=f"https://github.com/{bench.repo.full_name}/issues/{number}",
+    )
+    if action == "closed":
+        issue.update(state="closed", closed_at=issue["updated_at"])
+    problems = schema_errors("issues", action, payload)
+    assert not problems, problems
+    return payload
+
+
+def pull_closed(bench: BuildBench, number: int) -> dict[str, Any]:
+    """The `pull_request` `closed` (not merged) of pull request `number`: its Close button."""
+    payload = point_at(bench, corpus_payload("pull_request/closed.payload.json"))
+    pull = bench.fake.issue(bench.repo, number).pull
+    assert pull is not None, f"#{number} is not a pull request"
+    payload["number"] = number
+    pr = payload["pull_request"]
+    pr.update(number=number, state="closed", merged=False, draft=bool(pull["draft"]))
+    pr["head"].update(ref=pull["head"], sha=bench.repo.sha(pull["head"]))
+    pr["head"]["repo"] = {**pr["head"]["repo"], **payload["repository"]}
+    pr["base"].update(ref=bench.repo.default_branch, sha=bench.repo.sha())
+    pr["base"]["repo"] = {**pr["base"]["repo"], **payload["repository"]}
+    problems = schema_errors("pull_request", "closed", payload)
+    assert not problems, problems
     return payload
