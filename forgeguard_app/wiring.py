@@ -18,6 +18,7 @@ from types import ModuleType
 from gidgethub.routing import Router
 
 from forgeguard_app import events, installations
+from forgeguard_app.builder import events as builder_events
 from forgeguard_app.builder import jobs as builder_jobs
 from forgeguard_app.checkruns import jobs as checkruns_jobs
 from forgeguard_app.checkruns import router as checkruns_router
@@ -31,7 +32,9 @@ JOB_MODULES: tuple[ModuleType, ...] = (checkruns_jobs, commands_jobs, builder_jo
 
 def event_router() -> Router:
     """The routers a delivery goes through, one per feature."""
-    return Router(installations.router, checkruns_router.router, commands_router.router)
+    return Router(
+        installations.router, checkruns_router.router, commands_router.router, builder_events.router
+    )
 
 
 def job_registry(router: Router | None = None) -> dict[str, JobSpec]:

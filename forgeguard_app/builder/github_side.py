@@ -114,6 +114,20 @@ async def issue_state(api: GitHubAPI, owner: str, repo: str, number: int) -> Iss
     return IssueState(open=data.get("state") == "open", locked=bool(data.get("locked")))
 
 
+async def find_check_run(
+    api: GitHubAPI, owner: str, repo: str, sha: str, name: str, external_id: str
+) -> dict[str, Any] | None:
+    """The check run `name` on `sha` with this `external_id` (a build's attempt), if GitHub has one."""
+    listed = await api.getitem(
+        "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter,per_page}",
+        _vars(owner, repo, ref=sha, check_name=name, filter="all", per_page="100"),
+    )
+    for run in listed.get("check_runs", []):
+        if run.get("external_id") == external_id:
+            return dict(run)
+    return None
+
+
 # --- commits -------------------------------------------------------------------------------
 
 

@@ -10,20 +10,25 @@ every build a final state instead of "working…" forever:
 - a running build with no step queued or running for `STALLED_AFTER` (its
   step failed for good, or its job was lost) ends `failed`;
 - a paused build waits at most `builder.pause_timeout`, then ends `timed_out`;
-- a paused build whose issue was closed or locked stops waiting (`aborted`).
+- a paused build whose issue was closed or locked stops waiting (`aborted`; the
+  `issues` webhook usually got there first: `events`, `stops`);
+- a paused build that was asked to cancel while its last step was pausing it ends
+  `cancelled` (the request came too late for that step to see it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from forgeguard_app.builder import github_side, store
+from forgeguard_app.builder import github_side, stops, store
 from forgeguard_app.builder import state as st
-from forgeguard_app.builder.steps import STEP_JOB, queue_step, run_step, stop_failed
+from forgeguard_app.builder.steps import STEP_JOB, run_step, stop_failed
+from forgeguard_app.builder.stops import end_build
 from forgeguard_app.context import JobContext
 from forgeguard_app.jobs import dispatch_pending, handler
 
@@ -43,21 +48,6 @@ async def step_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await run_step(ctx, int(payload["build_id"]), int(payload["seq"]))
 
 
-async def end_build(db: Database, build_id: int, status: st.Status, reason: str) -> bool:
-    """End an active build with `status` and `reason`; its `finish` step publishes it. False if not active."""
-    async with db.pool.acquire() as conn, conn.transaction():
-        build = await store.load(conn, build_id, for_update=True)
-        if build is None or build.status not in st.ACTIVE:
-            return False
-        st.end(build.state, status, reason, time.time())
-        build.state.pause = None
-        if not await store.save(conn, build):
-            return False
-        await queue_step(conn, build.id, build.seq)
-    await dispatch_pending(db.pool)
-    return True
-
-
 async def sweep(db: Database, github: GitHubApp, stalled_after: timedelta = STALLED_AFTER) -> int:
     """One watchdog pass; the number of builds it ended."""
     ended = 0
@@ -70,6 +60,11 @@ async def sweep(db: Database, github: GitHubApp, stalled_after: timedelta = STAL
     for build_id in await store.paused_builds(db.pool):
         build = await store.load(db.pool, build_id)
         if build is None or build.paused_at is None:
+            continue
+        if build.cancel_requested:
+            reason = build.cancel_reason or st.CANCELLED_BY_COMMAND
+            if await end_build(db, build_id, "cancelled", reason):
+                ended += 1
             continue
         waited = time.time() - build.paused_at.timestamp()
         if waited > build.config.pause_timeout:
@@ -87,10 +82,8 @@ async def sweep(db: Database, github: GitHubApp, stalled_after: timedelta = STAL
                 "watchdog: could not read issue #%s of build %s: %s", build.issue_number, build_id, exc
             )
             continue
-        if not issue.open or issue.locked:
-            why = "closed" if not issue.open else "locked"
-            if await end_build(db, build_id, "aborted", f"the issue was {why} while the build was paused"):
-                ended += 1
+        if await stops.stop(db, build_id, functools.partial(stops.issue_stop, issue=issue)):
+            ended += 1
     return ended
 
 

@@ -350,7 +350,7 @@ async def cancel(req: Request) -> Answer:
             f"Build #{build.id} is {build.status}, not running: `/forge abort` ends a paused build."
         )
     async with req.ctx.db.pool.acquire() as conn:
-        await store.request_cancel(conn, build.id)
+        await store.request_cancel(conn, build.id, st.CANCELLED_BY_COMMAND)
     return Answer(None, True)
 
 

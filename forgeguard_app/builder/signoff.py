@@ -45,6 +45,7 @@ from forgeguard_app.checkruns import report as rp
 from forgeguard_app.checkruns import store as audits
 from forgeguard_app.checkruns.decide import AuditRequest
 from forgeguard_app.db import Database
+from forgeguard_app.github.once import create_once
 from forgeguard_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -325,25 +326,41 @@ class Signoff:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         payload = rp.summary_run(report, rp.RunView(url, self.config), now)
         first, *more = payload.updates
-        created_run = await self.api.post(
-            "/repos/{owner}/{repo}/check-runs",
-            {"owner": self.owner, "repo": self.repo},
-            data={
-                "name": payload.name,
-                "head_sha": sha,
-                "details_url": url,
-                "external_id": f"build:{self.build.id}:{self.phase.number}:{self.attempt}",
-                "started_at": now,
-                **first,
-            },
-        )
-        run_id = int(created_run["id"])
-        for update in more:
-            await self.api.patch(
-                "/repos/{owner}/{repo}/check-runs/{id}",
-                {"owner": self.owner, "repo": self.repo, "id": str(run_id)},
-                data=update,
+        external_id = f"build:{self.build.id}:{self.phase.number}:{self.attempt}"
+
+        async def create() -> dict[str, Any]:
+            created = await self.api.post(
+                "/repos/{owner}/{repo}/check-runs",
+                {"owner": self.owner, "repo": self.repo},
+                data={
+                    "name": payload.name,
+                    "head_sha": sha,
+                    "details_url": url,
+                    "external_id": external_id,
+                    "started_at": now,
+                    **first,
+                },
             )
+            return dict(created)
+
+        async def find() -> dict[str, Any] | None:
+            return await github_side.find_check_run(
+                self.api, self.owner, self.repo, sha, payload.name, external_id
+            )
+
+        # an audit recorded without its run: an earlier try may have made the run before it was lost
+        run = await find() if recorded is not None and recorded.audit_id else None
+        if run is None:
+            run = await create_once(self.api, create, find)
+        run_id = int(run["id"])
+        if run.get("status") != "completed":
+            # the annotation batches after the first (a run found in progress may show some twice)
+            for update in more:
+                await self.api.patch(
+                    "/repos/{owner}/{repo}/check-runs/{id}",
+                    {"owner": self.owner, "repo": self.repo, "id": str(run_id)},
+                    data=update,
+                )
         async with self.db.pool.acquire() as conn, conn.transaction():
             await store.record_check_run(
                 conn,

@@ -34,6 +34,8 @@ PauseKind = Literal["failures", "budget", "model", "phase_timeout", "error", "st
 
 ACTIVE: frozenset[str] = frozenset({"running", "paused"})
 ENDED: frozenset[str] = frozenset({"succeeded", "draft", "aborted", "cancelled", "failed", "timed_out"})
+CANCELLED_BY_COMMAND = "cancelled by a person's `/forge cancel`"
+"""The end reason of a build stopped by `/forge cancel` (other stops say theirs: `stops`)."""
 
 EMPTY_TURNS_BEFORE_PAUSE = 3
 """Model turns in a row without a tool call before the build pauses (the model is stuck talking)."""

@@ -1,4 +1,5 @@
-"""A worker process SIGKILLed mid-build: another worker finishes the build, and no commit is made twice."""
+"""A worker lost mid-build (SIGKILLed, or GitHub's answer to it lost): the build is finished, and no commit or
+check run is made twice."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from forgeguard_app.jobs import Worker
 from forgeguard_app.wiring import job_registry
-from tests.builder.build_harness import BuildBench, responsive_builder
+from tests.builder.build_harness import BuildBench, responsive_builder, whole_build
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORKER = (
@@ -118,3 +119,16 @@ async def test_a_build_whose_worker_is_killed_mid_phase_is_finished_by_another_w
         assert [r["conclusion"] for r in runs] == ["success"]
     pull = bench.fake.issue(bench.repo, bench.build_pull())
     assert pull.pull is not None and pull.pull["draft"] is False
+
+
+async def test_an_attempts_check_run_whose_answer_was_lost_is_not_made_twice(build_bench: BuildBench) -> None:
+    bench = build_bench
+    bench.script(whole_build())
+    bench.fake.fault("POST", r"/check-runs$", 502, applied=True)  # GitHub made the run; the answer is lost
+
+    await bench.comment(bench.contracts_pull, "/forge build")
+
+    assert (await bench.build()).status == "succeeded"
+    attempt = bench.repo.resolve("forge/build-1~5")
+    runs = [r for r in bench.fake.check_runs if r["head_sha"] == attempt and r["name"] == "ForgeGuard"]
+    assert [(r["status"], r["conclusion"]) for r in runs] == [("completed", "success")]
