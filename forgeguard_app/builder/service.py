@@ -132,8 +132,12 @@ async def start(req: Request) -> Answer:
     except PhasesError as exc:
         problems = "\n".join(f"- {p}" for p in exc.problems[:10])
         return refuse(f"`{PHASES_PATH}` does not parse, so there is nothing to build:\n{problems}")
-    tree = await gitdata.commit_tree_sha(api, thread.owner, thread.repo, head)
     branch = st.build_branch(issue)
+    if await gitdata.branch_head(api, thread.owner, thread.repo, branch) is not None:
+        async with db.pool.acquire() as conn:
+            earlier = await store.latest_for_issue(conn, thread.repository_id, issue)
+        return refuse(leftover_branch(branch, earlier))
+    tree = await gitdata.commit_tree_sha(api, thread.owner, thread.repo, head)
     state = st.new_state([PhaseState.from_phase(p) for p in phases], contracts_head=head, branch_tree=tree)
     async with db.pool.acquire() as conn:
         build_id = await store.create_build(
@@ -169,6 +173,22 @@ async def start(req: Request) -> Answer:
         "one commit and one audit each. The progress comment there says where it stands "
         "and what to type when it needs you.",
         True,
+    )
+
+
+def leftover_branch(branch: str, earlier: store.BuildRow | None) -> str:
+    """Why a new build cannot start while its branch holds other work, and how to clear it.
+
+    A build starts from the contracts on a branch of its own; the app never force-moves a branch,
+    so the person removes the old one (its commits stay reachable from its pull request)."""
+    what = f"The branch `{branch}` already exists"
+    if earlier is not None:
+        where = f" (draft #{earlier.pull_number})" if earlier.pull_number else ""
+        what += f": build #{earlier.id} ended ({earlier.status}) on it{where}"
+    return (
+        f"{what}. A new build starts from the approved contracts on a fresh branch: close that pull request "
+        f"and delete `{branch}` (its commits stay reachable from the closed pull request), then "
+        "`/forge build` again."
     )
 
 

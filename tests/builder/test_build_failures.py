@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.builder.build_harness import MODULES, TESTS, BuildBench, phase_turns
+from tests.builder.build_harness import MODULES, TESTS, BuildBench, phase_turns, whole_build
 from tests.fixtures import anthropic as fa
 from tests.fixtures.anthropic import RecordedRequest
 
@@ -152,3 +152,36 @@ async def test_abort_ends_a_paused_build_and_keeps_the_draft(build_bench: BuildB
     pull = bench.fake.issue(bench.repo, bench.build_pull())
     assert pull.pull is not None and pull.pull["draft"] is True
     assert "forge:building" not in pull.labels
+
+
+async def test_a_new_build_is_refused_while_the_ended_builds_branch_is_there(build_bench: BuildBench) -> None:
+    bench = build_bench
+    await pause_after_three_failures(bench, [])
+    await bench.comment(bench.build_pull(), "/forge abort")
+    first_pull = bench.build_pull()
+    command = await bench.comment(bench.contracts_pull, "/forge build")
+
+    assert bench.reactions(command)[-1] == "confused"
+    reply = bench.app_comments(bench.contracts_pull)[-1]
+    assert "`forge/build-1` already exists" in reply
+    assert f"ended (aborted) on it (draft #{first_pull})" in reply
+    assert "delete `forge/build-1`" in reply
+    assert bench.build_pull() == first_pull
+    assert (await bench.build()).status == "aborted"
+
+
+async def test_a_new_build_starts_once_the_ended_builds_branch_is_deleted(build_bench: BuildBench) -> None:
+    bench = build_bench
+    await pause_after_three_failures(bench, [])
+    await bench.comment(bench.build_pull(), "/forge abort")
+    first_pull = bench.build_pull()
+    # GitHub closes a pull request whose head branch is deleted
+    bench.repo.git("update-ref", "-d", "refs/heads/forge/build-1")
+    bench.fake.issue(bench.repo, first_pull).state = "closed"
+    bench.script(whole_build())
+    command = await bench.comment(bench.contracts_pull, "/forge build")
+
+    assert bench.reactions(command)[-1] == "+1"
+    build = await bench.build()
+    assert build.status == "succeeded"
+    assert build.pull_number != first_pull
