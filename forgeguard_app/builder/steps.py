@@ -62,8 +62,9 @@ STEP_JOB = "builder.step"
 PUBLISH_EVERY = 20.0
 """Seconds between progress edits for steps that change little (a tool call)."""
 IDLE_TURNS_BEFORE_PAUSE = 3
-COMMAND_TOOLS = frozenset({"run_tests", "check_syntax", "run_command"})
-"""The tools that run a program (in the build's virtual environment)."""
+VENV_TOOLS = frozenset({"run_tests", "run_command"})
+"""The tools that run the project's programs, in the build's virtual environment (`check_syntax`
+runs the worker's own interpreter in the sandbox: it works while an install fails)."""
 
 
 async def queue_step(conn: Any, build_id: int, seq: int) -> int:
@@ -369,7 +370,7 @@ class Runner:
             return
         elif call.name in FILE_TOOLS:
             try:
-                sandbox = await self.box(commands=call.name in COMMAND_TOOLS)
+                sandbox = await self.box(commands=call.name in VENV_TOOLS)
                 toolbox = Toolbox(await self.tree(), sandbox)
                 result = await toolbox.run(call.name, call.input)
             except DiskFull as exc:

@@ -136,3 +136,25 @@ async def test_a_sign_off_whose_install_fails_pauses_before_any_commit_and_retry
     build = await bench.build()
     assert build.status == "succeeded"
     assert bench.branch_log()[:2] == ["forge: Phase 1 -- Items", "forge: authorize Phase 1 -- Items"]
+
+
+async def test_check_syntax_needs_no_environment_and_answers_while_the_install_fails(
+    build_bench: BuildBench, offline_installs: pathlib.Path
+) -> None:
+    bench = build_bench
+    module = MODULES[1][0]
+    answers: list[dict[str, object]] = []
+
+    def syntax_checked(request: RecordedRequest) -> fa.Scripted:
+        answers.extend(request.tool_results())
+        return fa.turn(fa.run_tests())
+
+    bench.script([*writes_phase_1(), fa.turn(fa.check_syntax(module)), syntax_checked])
+    await bench.comment(bench.contracts_pull, "/forge build")
+
+    [answer] = answers
+    assert not answer.get("is_error") and "No errors" in str(answer["content"])
+    build = await bench.build()
+    assert build.status == "paused"
+    assert build.state.pause is not None
+    assert build.state.pause.reason.startswith("The build's Python environment could not be made")
