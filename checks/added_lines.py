@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 _HUNK = re.compile(r"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@")
 
@@ -57,11 +59,91 @@ def _lines(data: bytes) -> list[str]:
     return lines
 
 
-def between(old: bytes | None, new: bytes) -> list[tuple[int, str]]:
+class WholeFile(Sequence[tuple[int, str]]):
+    """Every line of an added file, as `(number, text)` pairs, split only when a pair is asked for.
+
+    A change from the empty tree adds every line of every file; most checks only count them or
+    want the text back (`text_of`), so the text is kept whole and split on first use.
+    """
+
+    __slots__ = ("_lines", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: list[tuple[int, str]] | None = None
+
+    def _split(self) -> list[tuple[int, str]]:
+        if self._lines is None:
+            lines = self._text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            self._lines = [(i, t.removesuffix("\r")) for i, t in enumerate(lines, start=1)]
+        return self._lines
+
+    @property
+    def text(self) -> str:
+        """The lines joined with `\\n` (no final newline, no CR before a newline)."""
+        if "\r" in self._text:
+            return "\n".join(t for _, t in self._split())
+        return self._text[:-1] if self._text.endswith("\n") else self._text
+
+    def __len__(self) -> int:
+        if self._lines is not None:
+            return len(self._lines)
+        return self._text.count("\n") + (0 if self._text.endswith("\n") or not self._text else 1)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[int, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, str] | Sequence[tuple[int, str]]:
+        if isinstance(index, slice) and self._lines is None and index.start is None and index.step is None:
+            stop = index.stop
+            if stop is not None and 0 <= stop < 1000:
+                return self._head(stop)
+        return self._split()[index]
+
+    def _head(self, count: int) -> list[tuple[int, str]]:
+        """The first `count` lines without splitting the rest."""
+        parts = self._text.split("\n", count)
+        if len(parts) <= count and parts[-1] == "":
+            parts.pop()  # the whole text was split: its final newline ends the last line
+        return [(i, t.removesuffix("\r")) for i, t in enumerate(parts[:count], start=1)]
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return iter(self._split())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WholeFile):
+            return self.text == other.text
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"WholeFile({len(self)} lines)"
+
+
+def text_of(lines: Sequence[tuple[int, str]]) -> str:
+    """The added lines' texts joined with `\\n` (a whole file's text without a second copy)."""
+    if isinstance(lines, WholeFile):
+        return lines.text
+    return "\n".join(text for _, text in lines)
+
+
+def whole(data: bytes) -> WholeFile:
+    """Every line of a file's bytes, numbered from 1 (decoded as UTF-8, bad bytes replaced)."""
+    return WholeFile(data.decode("utf-8", "replace"))
+
+
+def between(old: bytes | None, new: bytes) -> Sequence[tuple[int, str]]:
     """The lines of `new` added against `old` (None: every line of `new`), numbered at `new`."""
-    new_lines = _lines(new)
     if old is None:
-        return [(i, text.removesuffix("\r")) for i, text in enumerate(new_lines, start=1)]
+        return whole(new)
+    new_lines = _lines(new)
     matcher = difflib.SequenceMatcher(a=_lines(old), b=new_lines, autojunk=False)
     found: list[tuple[int, str]] = []
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():

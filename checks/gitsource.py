@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from checks.added_lines import hunk_start
+from checks.added_lines import hunk_start, whole
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
 
 _GIT_CONFIG = (
@@ -457,13 +457,7 @@ class GitSource:
             if b"\x00" in data[:8000]:  # git's own test for a binary file
                 files.append(ChangedFile(path, "added", binary=True))
                 continue
-            text = data.decode("utf-8", "replace")
-            lines = text.split("\n")
-            if lines[-1] == "":
-                lines.pop()
-            if "\r" in text:
-                lines = [t[:-1] if t.endswith("\r") else t for t in lines]
-            files.append(ChangedFile(path, "added", added_lines=tuple(enumerate(lines, start=1))))
+            files.append(ChangedFile(path, "added", added_lines=whole(data)))
         return files
 
     def working_tree_change(self) -> Change:

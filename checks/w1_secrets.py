@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from operator import itemgetter
 
 from checks import pool
+from checks.added_lines import text_of
 from checks.context import AuditContext, Verdict
 from checks.model import Finding, Level
 from checks.secrets_rules import RuleSet, default_rules, redact
@@ -136,7 +136,7 @@ def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> li
                 results[i] = hit
                 continue
         todo.append(i)
-    texts = ["\n".join(map(itemgetter(1), files[i].added_lines)) for i in todo]
+    texts = [text_of(files[i].added_lines) for i in todo]
     total = sum(len(t) for t in texts)
     parallel = total >= PARALLEL_BYTES
     batches = pool.split(list(range(len(todo))), [len(t) for t in texts], pool.cpu_count() * 4)

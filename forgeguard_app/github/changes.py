@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from checks import added_lines
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Lines = list[tuple[int, str]]
+Lines = Sequence[tuple[int, str]]
 
 
 async def change(repository: GitHubRepository, base: str, head: str) -> Change:
@@ -62,6 +63,7 @@ async def _files_from_compare(repository: GitHubRepository, found: Compare) -> l
         status = STATUS.get(f["status"], "modified")
         previous = f.get("previous_filename") if status in ("renamed", "copied") else None
         similarity = 100 if status in ("renamed", "copied") and not int(f.get("changes") or 0) else None
+        lines: Lines
         if "patch" in f:
             binary, lines = False, added_lines.from_patch(f["patch"])
         else:
@@ -73,7 +75,7 @@ async def _files_from_compare(repository: GitHubRepository, found: Compare) -> l
                 previous_path=previous,
                 similarity=similarity,
                 binary=binary,
-                added_lines=tuple(lines),
+                added_lines=lines if isinstance(lines, added_lines.WholeFile) else tuple(lines),
             )
         )
     return files
@@ -157,7 +159,8 @@ async def _files_from_trees(
             files.append(ChangedFile(p, status, binary=True))
             continue
         previous = None if status == "added" else await base.read(p)
-        files.append(ChangedFile(p, status, added_lines=tuple(added_lines.between(previous, data))))
+        lines = added_lines.between(previous, data)
+        files.append(ChangedFile(p, status, added_lines=lines if previous is None else tuple(lines)))
     return files
 
 

@@ -26,8 +26,6 @@ from forgeguard_app.github.trees import TreeEntry, fetch_tree
 
 log = logging.getLogger(__name__)
 
-Lines = list[tuple[int, str]]
-
 
 @dataclass
 class _Relation:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from checks import added_lines
 from checks.gitsource import GitSource
 from checks.memory_source import diff
@@ -75,3 +78,29 @@ def test_a_hunk_header_gives_its_head_start_line() -> None:
     assert added_lines.hunk_start("@@ -0,0 +1 @@") == 1
     assert added_lines.hunk_start("@@@ -1,2 -1,2 +1,3 @@@") == 1
     assert added_lines.hunk_start("+@@ -1 +1 @@") is None
+
+
+def _reference(text: str) -> list[tuple[int, str]]:
+    """Every line of `text` the way git numbers them, split eagerly."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [(i, t.removesuffix("\r")) for i, t in enumerate(lines, start=1)]
+
+
+@given(st.text(alphabet="ab\n\r\u2028", max_size=40), st.integers(min_value=0, max_value=12))
+def test_a_whole_file_reads_as_its_lines_split_eagerly(text: str, count: int) -> None:
+    lines = added_lines.WholeFile(text)
+    expected = _reference(text)
+    assert len(lines) == len(expected)
+    assert lines[:count] == expected[:count]
+    assert added_lines.text_of(lines) == "\n".join(t for _, t in expected)
+    assert list(lines) == expected and lines == expected and len(lines) == len(expected)
+
+
+def test_a_whole_file_is_counted_and_joined_without_being_split() -> None:
+    lines = added_lines.whole(b"import os\r\nx = 1\n")
+    assert len(lines) == 2
+    assert lines[:1] == [(1, "import os")]
+    assert lines._lines is None
+    assert added_lines.text_of(lines) == "import os\nx = 1"
