@@ -257,13 +257,23 @@ def is_test_data(path: str) -> bool:
     return any(part in TEST_DATA_FOLDERS for part in path[len(tree) + 1 :].split("/")[:-1])
 
 
+_AUDITED = "A9.audited"
+"""`ctx.memo` key of `_audited`'s answer (asked by `wants`, `prepare` and `run`)."""
+
+
 def _audited(ctx: AuditContext) -> tuple[list[str], int]:
     """The source files A9 reads, and how many vendored ones (test data included) it left out."""
+    found = ctx.memo.get(_AUDITED)
+    if isinstance(found, tuple):
+        return found
     files = selected_paths(ctx, _is_source)
     if ctx.config.audit_vendored:
-        return files, 0
-    kept = [f for f in files if not is_vendored(f) and not is_test_data(f)]
-    return kept, len(files) - len(kept)
+        result = (files, 0)
+    else:
+        kept = [f for f in files if not is_vendored(f) and not is_test_data(f)]
+        result = (kept, len(files) - len(kept))
+    ctx.memo[_AUDITED] = result
+    return result
 
 
 def wants(ctx: AuditContext) -> Iterable[str]:
@@ -382,6 +392,22 @@ def _declared_message(path: str, line: int, module: str, manifest: Manifest, tes
     return f"{path}:{line} imports '{module}' but {where} does not declare '{dist}'"
 
 
+_STARTED = "A9.imports"
+"""`ctx.memo` key of the parsing `prepare` started: (the files, their pending imports)."""
+
+
+def _parseable(ctx: AuditContext, files: list[str]) -> list[str]:
+    """The Python files small enough to parse."""
+    return [f for f in files if (ctx.head.size(f) or 0) <= MAX_PARSE_BYTES]
+
+
+def prepare(ctx: AuditContext) -> None:
+    """Start parsing the change's Python files on the audit's pool; `run` collects them."""
+    files, _ = _audited(ctx)
+    small = _parseable(ctx, [f for f in files if f.endswith(PY_EXTENSIONS)])
+    ctx.memo[_STARTED] = (small, imports_py.start_imports(ctx.head, small, ctx.cache, ctx.workers))
+
+
 def _check_python(
     ctx: AuditContext, files: list[str], manifests: _Manifests, dep_file: str | None, out: _Problems
 ) -> int:
@@ -389,11 +415,14 @@ def _check_python(
     index = _PythonManifestIndex(ctx, dep_file)
     levels = _Levels(ctx)
     first_party = set(ctx.config.a9_first_party)
-    small = [f for f in files if (ctx.head.size(f) or 0) <= MAX_PARSE_BYTES]
+    small = _parseable(ctx, files)
     for f in files:
         if f not in small:
             out.findings.append(Finding(f, "too large to parse (over 5 MB); imports not checked", "notice"))
-    parsed = imports_py.imports_for(ctx.head, small, ctx.cache)
+    started = ctx.memo.pop(_STARTED, None)
+    if not (isinstance(started, tuple) and started[0] == small):
+        started = (small, imports_py.start_imports(ctx.head, small, ctx.cache, ctx.workers))
+    parsed = started[1].result()
     checked = 0
     pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
     for path in small:
@@ -440,7 +469,7 @@ def _check_python(
     # built for the files that have questioned imports and could need it (in a --full audit: the
     # files that mention TYPE_CHECKING, ImportError or allow-import).
     need = [p for p, result, *_ in pending if result.markers or not levels.strict]
-    contexts = imports_py.contexts_many(ctx.head, need, ctx.cache)
+    contexts = imports_py.contexts_many(ctx.head, need, ctx.cache, ctx.workers)
     for path, result, questioned, manifest, test in pending:
         _judge(path, result, questioned, manifest, test, contexts.get(path, {}), levels, out)
     return checked

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from checks.config import AuditConfig
 from checks.model import Finding, Outcome
+from checks.pool import Workers
 from checks.source import Change, ChangedFile, Snapshot, Source
 
 
@@ -52,7 +53,10 @@ class AuditContext:
     scope_change: Change | None = None
     """The change A1 and A2 judge: `BASE_HEAD...head` when the diff log names one."""
     memo: dict[str, object] = field(default_factory=dict, repr=False)
-    """Results computed once per audit and shared by the checks (e.g. the parsed diff log)."""
+    """Results computed once per audit and shared by the checks (e.g. the parsed diff log), and
+    work a check's `prepare` started for its `run` to collect."""
+    workers: Workers | None = field(default=None, repr=False)
+    """The audit's process pool (`checks.pool`), when the engine runs one."""
 
     @property
     def governed(self) -> bool:

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 
 import pathspec
 
-from checks import governance
+from checks import governance, pool
 from checks.config import AuditConfig
 from checks.context import AnalysisCache, AuditContext, Verdict
 from checks.difflog import DiffLog
 from checks.model import AuditReport, CheckResult, Finding, Level
 from checks.redaction import redact_report
-from checks.registry import CHECKS, CheckModule, CheckSpec
+from checks.registry import CHECKS, CheckModule, CheckSpec, Prepares
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, Snapshot, Source
 
 OFF_DETAIL = "turned off in configuration"
@@ -80,9 +80,19 @@ def run_audit(
     if diff_log_base and not change.working_tree and difflog is not None and difflog.base_head:
         ctx.scope_change = _scope_change(source, difflog.base_head, change.head, ignore)
 
-    results: list[CheckResult] = []
-    for spec in CHECKS:
-        results.append(_result(spec, ctx, modules.get(spec.code), load_errors.get(spec.code)))
+    ctx.workers = pool.Workers()
+    try:
+        # Heavy work starts now, on the pool, and each check collects its own when it runs.
+        for module in modules.values():
+            if isinstance(module, Prepares):
+                with contextlib.suppress(Exception):
+                    module.prepare(ctx)
+        results: list[CheckResult] = []
+        for spec in CHECKS:
+            results.append(_result(spec, ctx, modules.get(spec.code), load_errors.get(spec.code)))
+    finally:
+        ctx.workers.close()
+        ctx.workers = None
 
     if claimed_override is not None:
         claimed = list(claimed_override)

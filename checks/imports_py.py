@@ -208,9 +208,13 @@ def _contexts_to_data(contexts: dict[int, ImportContext]) -> list[list[object]]:
 
 
 def contexts_many(
-    snapshot: Snapshot, paths: Sequence[str], cache: AnalysisCache | None = None
+    snapshot: Snapshot,
+    paths: Sequence[str],
+    cache: AnalysisCache | None = None,
+    workers: pool.Workers | None = None,
 ) -> dict[str, dict[int, ImportContext]]:
-    """`contexts_for` of several files, their syntax trees built on all cores when there are many."""
+    """`contexts_for` of several files, their syntax trees built on all cores when there are many
+    (here, while the audit's pool is busy with work started earlier)."""
     out: dict[str, dict[int, ImportContext]] = {}
     todo: dict[str, bytes] = {}
     blobs: dict[str, str | None] = {}
@@ -227,11 +231,12 @@ def contexts_many(
         else:
             todo[path] = data
     keys = list(todo)
-    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD
+    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
     batches = pool.split(keys, [len(todo[k]) for k in keys], pool.cpu_count() * 4 if parallel else 1)
-    results = pool.map_batches(_contexts_batch, [[todo[k] for k in b] for b in batches], parallel=parallel)
-    for batch, datas in zip(batches, results, strict=True):
-        for key, found in zip(batch, datas, strict=True):
+    sources = [[todo[k] for k in b] for b in batches]
+    results = pool.map_batches(_contexts_batch, sources, parallel=parallel, workers=workers)
+    for batch, per_file in zip(batches, results, strict=True):
+        for key, found in zip(batch, per_file, strict=True):
             out[key] = _contexts_from_data(found) or {}
             blob = blobs[key]
             if cache is not None and blob is not None:
@@ -312,13 +317,18 @@ def _parse_batch(batch: Sequence[bytes]) -> list[list[object]]:
     return [parse_imports(b).to_data() for b in batch]
 
 
-def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dict[str, PyImports]:
-    """Parse several files (keyed by any id); on all cores when there are many."""
+def _parse_batches(blobs: Mapping[str, bytes], workers: int | None) -> tuple[list[list[str]], bool]:
+    """The keys dealt into batches of similar size, and whether a pool is worth it."""
     keys = list(blobs)
-    out = {k: PyImports() for k in blobs}
     parallel = len(keys) >= POOL_THRESHOLD and (workers is None or workers > 1)
     parts = (workers or pool.cpu_count()) * 8 if parallel else 1
-    batches = pool.split(keys, [len(blobs[k]) for k in keys], parts)
+    return pool.split(keys, [len(blobs[k]) for k in keys], parts), parallel
+
+
+def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dict[str, PyImports]:
+    """Parse several files (keyed by any id); on all cores when there are many."""
+    out = {k: PyImports() for k in blobs}
+    batches, parallel = _parse_batches(blobs, workers)
     results = pool.map_batches(_parse_batch, [[blobs[k] for k in b] for b in batches], parallel=parallel)
     for batch, datas in zip(batches, results, strict=True):
         for k, d in zip(batch, datas, strict=True):
@@ -331,11 +341,46 @@ def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | No
     return analysis_cache.uncached(snapshot, paths, cache, lambda _path: CACHE_KIND, PyImports.from_data)
 
 
-def imports_for(
-    snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None = None
-) -> dict[str, PyImports]:
-    """The imports of each path at `snapshot` (absent files give no imports)."""
-    result: dict[str, PyImports] = {}
+class PendingImports:
+    """Imports being read (on the audit's pool when there is one); `result()` collects them once."""
+
+    def __init__(
+        self,
+        known: dict[str, PyImports],
+        batches: list[list[str]],
+        pending: pool.Pending[list[list[object]]],
+        blob_of: dict[str, str | None],
+        cache: AnalysisCache | None,
+    ) -> None:
+        self._known = known
+        self._batches = batches
+        self._pending = pending
+        self._blob_of = blob_of
+        self._cache = cache
+        self._done = False
+
+    def result(self) -> dict[str, PyImports]:
+        if not self._done:
+            self._done = True
+            for batch, datas in zip(self._batches, self._pending.results(), strict=True):
+                for path, data in zip(batch, datas, strict=True):
+                    imports = PyImports.from_data(data) or PyImports()
+                    self._known[path] = imports
+                    blob = self._blob_of.get(path)
+                    if self._cache is not None and blob is not None:
+                        self._cache.put(CACHE_KIND, blob, imports.to_data())
+        return self._known
+
+
+def start_imports(
+    snapshot: Snapshot,
+    paths: Iterable[str],
+    cache: AnalysisCache | None = None,
+    workers: pool.Workers | None = None,
+) -> PendingImports:
+    """Start reading the imports of each path at `snapshot`: cached ones are known at once, the
+    rest are parsed on `workers` (the audit's pool) when given and there are many."""
+    known: dict[str, PyImports] = {}
     todo: dict[str, bytes] = {}
     blob_of: dict[str, str | None] = {}
     for path in paths:
@@ -344,17 +389,24 @@ def imports_for(
         if cache is not None and blob is not None:
             cached = PyImports.from_data(cache.get(CACHE_KIND, blob))
             if cached is not None:
-                result[path] = cached
+                known[path] = cached
                 continue
         data = snapshot.read(path)
         if data is None:
-            result[path] = PyImports()
+            known[path] = PyImports()
             continue
         todo[path] = data
-    parsed = parse_many(todo)
-    for path, imports in parsed.items():
-        result[path] = imports
-        blob = blob_of.get(path)
-        if cache is not None and blob is not None:
-            cache.put(CACHE_KIND, blob, imports.to_data())
-    return result
+    batches, parallel = _parse_batches(todo, None)
+    datas = [[todo[k] for k in b] for b in batches]
+    if parallel and workers is not None:
+        pending = workers.submit(_parse_batch, datas)
+    else:
+        pending = pool.later(_parse_batch, datas, parallel=parallel)
+    return PendingImports(known, batches, pending, blob_of, cache)
+
+
+def imports_for(
+    snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | None = None
+) -> dict[str, PyImports]:
+    """The imports of each path at `snapshot` (absent files give no imports)."""
+    return start_imports(snapshot, paths, cache).result()

@@ -1,11 +1,15 @@
 """Process pools for the CPU-heavy per-file work of the checks (parsing, secret scanning).
 
-Each `map_batches` call starts a pool on all cores and shuts it down before
-returning. A pool kept alive would hold, in its forked workers, copies of the
-pipes the caller has open (git's `cat-file --batch`, for one), so closing them
-would no longer end the processes behind them. If a pool cannot be used (one
-core, a worker killed, no process start method), the batches run in this
-process instead.
+Outside an audit, each `map_batches` call starts a pool on all cores and
+shuts it down before returning. A pool kept alive would hold, in its forked
+workers, copies of the pipes the caller has open (git's `cat-file --batch`,
+for one), so closing them would no longer end the processes behind them.
+An audit instead owns one `Workers` for its duration (the engine closes it
+before returning): checks may start their batches early (`submit`) and
+collect them when they run, so one check's batches keep the cores busy while
+the audit process does another's sequential work. If a pool cannot be used
+(one core, a worker killed, no process start method), the batches run in
+this process instead.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,10 +43,75 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def map_batches(fn: Callable[[T], R], batches: Sequence[T], *, parallel: bool = True) -> list[R]:
-    """`[fn(b) for b in batches]`, on all cores when `parallel` and there is more than one."""
+class Pending(Generic[R]):
+    """Batches started earlier (or to be computed when asked); `results()` waits for them, once."""
+
+    def __init__(self, compute: Callable[[], list[R]]) -> None:
+        self._compute: Callable[[], list[R]] | None = compute
+        self._results: list[R] = []
+
+    def results(self) -> list[R]:
+        if self._compute is not None:
+            self._results, self._compute = self._compute(), None
+        return self._results
+
+
+def later(fn: Callable[[T], R], batches: Sequence[T], *, parallel: bool = True) -> Pending[R]:
+    """`map_batches` when the results are first asked for."""
+    return Pending(lambda: map_batches(fn, batches, parallel=parallel))
+
+
+class Workers:
+    """One process pool for the whole of an audit, its workers started at the first `submit`."""
+
+    def __init__(self) -> None:
+        self._executor: ProcessPoolExecutor | None = None
+        self._broken = cpu_count() < 2
+        self._outstanding: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[[T], R], batches: Sequence[T]) -> Pending[R]:
+        """Start the batches on the pool (in this process, when asked, if there is no pool)."""
+        local = Pending(lambda: [fn(b) for b in batches])
+        if self._broken or not batches:
+            return local
+        try:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(max_workers=cpu_count(), mp_context=_context())
+            futures = [self._executor.submit(fn, b) for b in batches]
+        except (BrokenProcessPool, OSError, RuntimeError):
+            self._broken = True
+            return local
+        self._outstanding.extend(futures)
+
+        def collect() -> list[R]:
+            try:
+                return [f.result() for f in futures]
+            except (BrokenProcessPool, OSError, RuntimeError):
+                self._broken = True
+                return local.results()
+
+        return Pending(collect)
+
+    def busy(self) -> bool:
+        """True while batches submitted earlier are still waiting or running."""
+        self._outstanding = [f for f in self._outstanding if not f.done()]
+        return bool(self._outstanding)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def map_batches(
+    fn: Callable[[T], R], batches: Sequence[T], *, parallel: bool = True, workers: Workers | None = None
+) -> list[R]:
+    """`[fn(b) for b in batches]`, on all cores when `parallel` and there is more than one (on the
+    audit's `workers` when given)."""
     if not parallel or cpu_count() < 2 or len(batches) < 2:
         return [fn(b) for b in batches]
+    if workers is not None:
+        return workers.submit(fn, batches).results()
     try:
         with ProcessPoolExecutor(max_workers=min(cpu_count(), len(batches)), mp_context=_context()) as pool:
             return list(pool.map(fn, batches))

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Protocol, cast
+from typing import Protocol, cast, runtime_checkable
 
 from checks.context import AuditContext, Verdict
 
@@ -24,6 +24,14 @@ class CheckModule(Protocol):
     def wants(self, ctx: AuditContext) -> Iterable[str]: ...
 
     def run(self, ctx: AuditContext) -> Verdict: ...
+
+
+@runtime_checkable
+class Prepares(Protocol):
+    """A check that can start its heavy work before the checks run (A9's parsing, W1's scanning):
+    `prepare` submits batches to `ctx.workers` and leaves them in `ctx.memo` for `run`."""
+
+    def prepare(self, ctx: AuditContext) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ only ever shown redacted, in messages and in the cache alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from checks import pool
 from checks.added_lines import text_of
@@ -120,8 +121,10 @@ def _cached(value: object) -> Found | None:
     return out
 
 
-def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> list[Found]:
-    """Each file's secrets as (rule, line at head, redacted value); cached per blob for added files."""
+def _start_scan(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> Callable[[], list[Found]]:
+    """Start scanning the files (on the audit's pool when there is one and they are many); the
+    function returned gives each file's secrets as (rule, line at head, redacted value). Wholly
+    added files are cached per blob."""
     results: list[Found | None] = [None] * len(files)
     keys: list[tuple[str, str] | None] = [None] * len(files)
     todo: list[int] = []
@@ -140,27 +143,39 @@ def _scan_all(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> li
     total = sum(len(t) for t in texts)
     parallel = total >= PARALLEL_BYTES
     batches = pool.split(list(range(len(todo))), [len(t) for t in texts], pool.cpu_count() * 4)
-    scanned = pool.map_batches(
-        _scan_batch, [[(files[todo[j]].path, texts[j]) for j in b] for b in batches], parallel=parallel
-    )
-    for batch, (found, problems) in zip(batches, scanned, strict=True):
-        rules.problems.extend(p for p in problems if p not in rules.problems)
-        for j, per_file in zip(batch, found, strict=True):
-            i = todo[j]
-            numbers = files[i].added_lines
-            results[i] = [(rule, numbers[index][0], shown) for rule, index, shown in per_file]
-            key = keys[i]
-            if key is not None and ctx.cache is not None:
-                ctx.cache.put(key[0], key[1], [list(f) for f in results[i] or []])
-    return [r or [] for r in results]
+    items = [[(files[todo[j]].path, texts[j]) for j in b] for b in batches]
+    if parallel and ctx.workers is not None:
+        pending = ctx.workers.submit(_scan_batch, items)
+    else:
+        pending = pool.later(_scan_batch, items, parallel=parallel)
+
+    def finish() -> list[Found]:
+        for batch, (found, problems) in zip(batches, pending.results(), strict=True):
+            rules.problems.extend(p for p in problems if p not in rules.problems)
+            for j, per_file in zip(batch, found, strict=True):
+                i = todo[j]
+                numbers = files[i].added_lines
+                results[i] = [(rule, numbers[index][0], shown) for rule, index, shown in per_file]
+                key = keys[i]
+                if key is not None and ctx.cache is not None:
+                    ctx.cache.put(key[0], key[1], [list(f) for f in results[i] or []])
+        return [r or [] for r in results]
+
+    return finish
 
 
-def run(ctx: AuditContext) -> Verdict:
-    rules = default_rules()
-    findings: list[Finding] = []
-    skipped: dict[str, int] = {}
-    scanned_lines = 0
-    to_scan: list[ChangedFile] = []
+@dataclass
+class _Plan:
+    """What W1 scans, and what it reports without scanning."""
+
+    to_scan: list[ChangedFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    scanned_lines: int = 0
+
+
+def _plan(ctx: AuditContext, rules: RuleSet) -> _Plan:
+    plan = _Plan()
     for changed in ctx.change.files:
         if changed.status == "removed":
             continue
@@ -168,19 +183,45 @@ def run(ctx: AuditContext) -> Verdict:
         if changed.status in ("added", "copied", "renamed"):
             for rule_id in rules.path_rules(path):
                 message = f"[{rule_id}] {path}: a file of a kind that holds private keys"
-                findings.append(Finding(path, message))
+                plan.findings.append(Finding(path, message))
         reason = skip_reason(path, changed, ctx.head.size(path))
         if reason is None and not ctx.config.audit_vendored and is_vendored(path):
             reason = "vendored (audit_vendored: true scans them)"
         if reason is not None:
-            skipped[reason] = skipped.get(reason, 0) + 1
+            plan.skipped[reason] = plan.skipped.get(reason, 0) + 1
             continue
         if not changed.added_lines or rules.path_allowed(path):
             continue
-        to_scan.append(changed)
-        scanned_lines += len(changed.added_lines)
+        plan.to_scan.append(changed)
+        plan.scanned_lines += len(changed.added_lines)
+    return plan
+
+
+_STARTED = "W1.scan"
+"""`ctx.memo` key of the scan `prepare` started: (its plan, the function that finishes it)."""
+
+
+def prepare(ctx: AuditContext) -> None:
+    """Start scanning the added lines on the audit's pool; `run` collects the findings."""
+    rules = default_rules()
+    plan = _plan(ctx, rules)
+    ctx.memo[_STARTED] = (plan, _start_scan(ctx, rules, plan.to_scan))
+
+
+def run(ctx: AuditContext) -> Verdict:
+    rules = default_rules()
+    started = ctx.memo.pop(_STARTED, None)
+    if isinstance(started, tuple):
+        plan, finish = started
+    else:
+        plan = _plan(ctx, rules)
+        finish = _start_scan(ctx, rules, plan.to_scan)
+    findings = plan.findings
+    skipped = plan.skipped
+    scanned_lines = plan.scanned_lines
+    to_scan = plan.to_scan
     scanned_files = len(to_scan)
-    for changed, found in zip(to_scan, _scan_all(ctx, rules, to_scan), strict=True):
+    for changed, found in zip(to_scan, finish(), strict=True):
         level: Level = "notice" if is_test_file(changed.path) else "failure"
         for rule_id, line, shown in found:
             message = f"[{rule_id}] {changed.path}:{line} looks like a secret: {shown}"

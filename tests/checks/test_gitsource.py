@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from checks.gitsource import GitError, GitSnapshot, GitSource, git_blob_id
+from checks.gitsource import PARALLEL_OBJECTS, GitError, GitSnapshot, GitSource, git_blob_id
 from checks.source import EMPTY_TREE, WORKING_TREE
 from tests.fixtures.gitrepo import GitRepo
 
@@ -328,7 +328,17 @@ def test_read_objects_streams_many_blobs_and_says_which_are_missing(git_repo: Gi
         ids = [snapshot.blob_id(f"f{i}.txt") or "" for i in range(300)] + ["0" * 40]
         read = dict(source.read_objects(ids))
     assert read["0" * 40] is None
-    assert [read[ids[i]] for i in (0, 299)] == [b"file 0\n" * 50, b"file 299\n" * 50]
+    assert [read[ids[i]] for i in range(300)] == [f"file {i}\n".encode() * 50 for i in range(300)]
+
+
+def test_many_objects_are_read_through_two_git_processes_each_once(git_repo: GitRepo) -> None:
+    git_repo.commit({f"f{i}.txt": f"file {i}\n" for i in range(PARALLEL_OBJECTS + 1)})
+    with GitSource(git_repo.path) as source:
+        snapshot = source.snapshot("HEAD")
+        ids = [snapshot.blob_id(f"f{i}.txt") or "" for i in range(PARALLEL_OBJECTS + 1)]
+        read = list(source.read_objects(ids))
+    assert sorted(oid for oid, _ in read) == sorted(ids)
+    assert dict(read)[ids[-1]] == f"file {PARALLEL_OBJECTS}\n".encode()
 
 
 def test_a_reader_that_stops_early_does_not_hang(git_repo: GitRepo) -> None:
