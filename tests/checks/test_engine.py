@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from checks import a5_difflog_gate
+from checks import a5_difflog_gate, a9_dependencies, w1_secrets
 from checks.config import CHECK_CODES, AuditConfig
 from checks.config_file import parse_config
 from checks.context import AuditContext, Verdict
@@ -266,3 +266,46 @@ def test_the_git_processes_of_an_audit_do_not_grow_with_the_repository(
     small = _git_processes_for_a_one_file_change(tmp_path / "small", 5, monkeypatch)
     large = _git_processes_for_a_one_file_change(tmp_path / "large", 400, monkeypatch)
     assert large == small
+
+
+def _big_project(git_repo: GitRepo) -> None:
+    """Enough Python (and text) for A9 and W1 to use the audit's process pool."""
+    files = {f"pkg/m{i}.py": f"import os\nVALUE_{i} = {i}\n" for i in range(240)}
+    files["pkg/__init__.py"] = ""
+    files["pkg/uses.py"] = "import requests\n"
+    files["pkg/broken.py"] = "def f(:\n"
+    files["big.txt"] = "word " * 1_000_000
+    files["deploy.env"] = "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEZ\n"
+    files["pyproject.toml"] = '[project]\nname = "pkg"\ndependencies = []\n'
+    git_repo.commit(files)
+
+
+def test_checks_started_early_on_the_pool_report_what_they_report_when_run_alone(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _big_project(git_repo)
+    early = audit(git_repo, full=True)
+    monkeypatch.delattr(a9_dependencies, "prepare")
+    monkeypatch.delattr(w1_secrets, "prepare")
+    alone = audit(git_repo, full=True)
+
+    assert [(r.code, r.outcome, r.detail, r.findings) for r in early.results] == [
+        (r.code, r.outcome, r.detail, r.findings) for r in alone.results
+    ]
+    a9 = result(early, "A9")
+    assert a9.outcome == "fail" and "'requests'" in a9.detail and "syntax error" in str(a9.findings)
+    assert any(f.path == "pkg/broken.py" for f in a9.findings)
+    assert "deploy.env" in result(early, "W1").detail
+
+
+def test_a_prepare_that_fails_leaves_its_check_to_do_the_work(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _big_project(git_repo)
+
+    def broken(ctx: AuditContext) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(a9_dependencies, "prepare", broken)
+    a9 = result(audit(git_repo, full=True), "A9")
+    assert a9.outcome == "fail" and "'requests'" in a9.detail

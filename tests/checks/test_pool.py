@@ -1,0 +1,76 @@
+"""The audit's process pool: batches started early give what running them here gives."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from checks import pool
+
+
+def square_all(batch: list[int]) -> list[int]:
+    return [n * n for n in batch]
+
+
+def pid_of(batch: list[int]) -> int:
+    return os.getpid()
+
+
+def slow(batch: list[float]) -> float:
+    time.sleep(batch[0])
+    return batch[0]
+
+
+def test_submitted_batches_give_what_running_them_here_gives() -> None:
+    workers = pool.Workers()
+    try:
+        batches = [[1, 2], [3], [4, 5, 6]]
+        assert workers.submit(square_all, batches).results() == [square_all(b) for b in batches]
+    finally:
+        workers.close()
+
+
+@pytest.mark.skipif(pool.cpu_count() < 2, reason="one core: the batches run in this process by design")
+def test_submitted_batches_run_in_other_processes() -> None:
+    workers = pool.Workers()
+    try:
+        assert os.getpid() not in workers.submit(pid_of, [[1], [2]]).results()
+    finally:
+        workers.close()
+
+
+@pytest.mark.skipif(pool.cpu_count() < 2, reason="one core: the batches run in this process by design")
+def test_the_pool_is_busy_until_its_batches_are_done() -> None:
+    workers = pool.Workers()
+    try:
+        pending = workers.submit(slow, [[0.3], [0.3]])
+        assert workers.busy()
+        pending.results()
+        assert not workers.busy()
+    finally:
+        workers.close()
+
+
+def test_results_are_computed_once() -> None:
+    calls: list[int] = []
+
+    def count(batch: list[int]) -> int:
+        calls.append(1)
+        return len(batch)
+
+    pending = pool.later(count, [[1], [2, 3]], parallel=False)
+    assert pending.results() == pending.results() == [1, 2]
+    assert len(calls) == 2
+
+
+def test_map_batches_on_the_audits_workers_gives_the_same_results() -> None:
+    workers = pool.Workers()
+    try:
+        batches = [[n] for n in range(10)]
+        assert pool.map_batches(square_all, batches, workers=workers) == pool.map_batches(
+            square_all, batches, parallel=False
+        )
+    finally:
+        workers.close()
