@@ -8,9 +8,7 @@ come from the fake's git repository, as GitHub would fill them in.
 
 from __future__ import annotations
 
-import copy
 import json
-import pathlib
 from typing import Any
 
 from jsonschema import Draft7Validator
@@ -18,15 +16,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from tests.builder.build_harness import BuildBench
-
-CORPUS = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "github-corpus"
-WEBHOOKS = CORPUS / "webhooks"
-SCHEMAS = CORPUS / "webhook-schemas"
-
-
-def corpus_payload(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((WEBHOOKS / name).read_text())
-    return copy.deepcopy(data)
+from tests.fixtures import webhooks
+from tests.fixtures.webhooks import SCHEMAS, corpus_payload
 
 
 def schema_errors(event: str, action: str, payload: dict[str, Any]) -> list[str]:
@@ -44,19 +35,7 @@ def schema_errors(event: str, action: str, payload: dict[str, Any]) -> list[str]
 
 def point_at(bench: BuildBench, payload: dict[str, Any]) -> dict[str, Any]:
     """The payload's repository and installation made the bench's."""
-    repo = bench.repo
-    repository = payload["repository"]
-    repository.update(
-        id=repo.id,
-        name=repo.name,
-        full_name=repo.full_name,
-        default_branch=repo.default_branch,
-        private=repo.private,
-    )
-    repository["owner"] = {**repository["owner"], "login": repo.owner}
-    installation = payload.get("installation") or {"node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
-    payload["installation"] = {**installation, "id": repo.installation_id}
-    return payload
+    return webhooks.point_at(payload, bench.repo)
 
 
 def _pushed_commit(

@@ -7,8 +7,6 @@ real GitHub client against the fake GitHub; `drain()` runs every queued job
 
 from __future__ import annotations
 
-import json
-import pathlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,30 +25,9 @@ from forgeguard_app.web.state import AppState
 from forgeguard_app.wiring import job_registry
 from tests.fixtures.appdriver import AppDriver
 from tests.fixtures.github import FakeGitHub, FakeRepo
+from tests.fixtures.webhooks import corpus_payload, point_at
 
-CORPUS = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "github-corpus" / "webhooks"
 ZERO = "0" * 40
-
-
-def corpus_payload(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((CORPUS / name).read_text())
-    return data
-
-
-def point_at(payload: dict[str, Any], repo: FakeRepo) -> dict[str, Any]:
-    """A corpus payload patched only in its repository and installation to name `repo`."""
-    repository = payload.setdefault("repository", {})
-    repository.update(
-        id=repo.id,
-        name=repo.name,
-        full_name=repo.full_name,
-        default_branch=repo.default_branch,
-        private=repo.private,
-    )
-    if isinstance(repository.get("owner"), dict):
-        repository["owner"]["login"] = repo.owner
-    payload["installation"] = {**payload.get("installation", {}), "id": repo.installation_id}
-    return payload
 
 
 def push_payload(repo: FakeRepo, before: str, after: str, ref: str | None = None) -> dict[str, Any]:

@@ -14,16 +14,10 @@ from checks.config import CHECK_CODES
 from forgeguard_app.checkruns.jobs import complete_stuck_audits
 from forgeguard_app.jobs import Worker
 from forgeguard_app.server import run_workers
-from tests.checkruns.conftest import (
-    ZERO,
-    Harness,
-    corpus_payload,
-    point_at,
-    pull_request_payload,
-    push_payload,
-)
+from tests.checkruns.conftest import ZERO, Harness, pull_request_payload, push_payload
 from tests.checkruns.repos import difflog, governed_files, module
 from tests.fixtures.github import FakeRepo
+from tests.fixtures.webhooks import corpus_payload, point_at
 
 
 def governed_repo(h: Harness, name: str = "demo") -> FakeRepo:
