@@ -41,6 +41,9 @@ def found(path: str, text: str) -> list[tuple[str, int]]:
         ("notes.md", f"postgres://app:{PASSWORD}@db.internal:5432/app\n", "database-url-password"),
         ("id.ppk", "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", "putty-private-key"),
         ("db/password.txt", f"{PASSWORD}\n", "config-password-file"),
+        ("mysite/settings.py", f"SECRET_KEY = 'django-insecure-{PASSWORD}!(@'\n", "python-settings-secret"),
+        ("app.py", f'app.config["API_TOKEN"] = "{PASSWORD}"\n', "python-settings-secret"),
+        ("config.py", f'    GITHUB_TOKEN: str = "{PASSWORD}"\n', "python-settings-secret"),
     ],
 )
 def test_secrets_in_configuration_files_are_found(path: str, text: str, rule: str) -> None:
@@ -63,6 +66,15 @@ def test_secrets_in_configuration_files_are_found(path: str, text: str, rule: st
         ("notes.md", "postgres://user:password@localhost/app\n"),
         ("docs/api.py", '"""Connect with https://user:password@example.com/path."""\n'),
         ("docs/api.rst", "https://jo%40email.com:a%20secret@www.example.com:1234/path\n"),
+        (
+            "oauth/constants.py",
+            'ACCESS_TOKEN = "access_token"\nCLIENT_SECRET = "client_secret"\nTOKEN_URL = "https://example.org/t"\n',
+        ),
+        (
+            "settings.py",
+            'SECRET_KEY = os.environ["SECRET_KEY"]\nPASSWORD = "changeme"\nAPI_KEY = "<api-key>"\n',
+        ),
+        ("settings.py", 'AUTH_USER_MODEL = "accounts.User"\nPASSWORD_RESET_TIMEOUT = 3600\n'),
     ],
 )
 def test_placeholders_are_not_secrets(path: str, text: str) -> None:
