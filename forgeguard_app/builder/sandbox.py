@@ -293,6 +293,19 @@ def parse_command(command: str) -> list[str]:
     return argv
 
 
+PYTHON_PROGRAMS = frozenset({"pytest", "python", "python3", "pip", "pip3"})
+
+
+def runs_python(command: object) -> bool:
+    """True when a command the model may run needs the build's virtual environment (`pytest`,
+    `python -m …`, `pip install …`); `npm test`, `ls` and a refused command do not."""
+    try:
+        argv = parse_command(command)  # type: ignore[arg-type]
+    except Refused:
+        return False
+    return argv[0] in PYTHON_PROGRAMS
+
+
 def needs_network(argv: Sequence[str]) -> bool:
     """Installs (`pip install`, `npm install`) may reach the package index; nothing else."""
     words = list(argv)

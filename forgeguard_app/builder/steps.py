@@ -41,11 +41,11 @@ from forgeguard_app.builder.conversation import FailedCheck as VerdictCheck
 from forgeguard_app.builder.costs import Budget, build_costs
 from forgeguard_app.builder.model import ModelFailed, ModelUnavailable, TurnSettings, take_turn
 from forgeguard_app.builder.planner import plan_remediation
-from forgeguard_app.builder.sandbox import Sandbox
+from forgeguard_app.builder.sandbox import Sandbox, runs_python
 from forgeguard_app.builder.schemas import COMPLETE_TASK, PLAN_PHASE, SIGN_OFF_PHASE
 from forgeguard_app.builder.state import BuildState
 from forgeguard_app.builder.store import BuildRow
-from forgeguard_app.builder.tools import FILE_TOOLS, TestRun, Toolbox, run_project_tests
+from forgeguard_app.builder.tools import FILE_TOOLS, TestRun, Toolbox, default_test_command, run_project_tests
 from forgeguard_app.builder.venv import VenvResult, ensure_venv
 from forgeguard_app.builder.workspace import DiskFull, Workspace
 from forgeguard_app.context import JobContext
@@ -63,8 +63,9 @@ PUBLISH_EVERY = 20.0
 """Seconds between progress edits for steps that change little (a tool call)."""
 IDLE_TURNS_BEFORE_PAUSE = 3
 VENV_TOOLS = frozenset({"run_tests", "run_command"})
-"""The tools that run the project's programs, in the build's virtual environment (`check_syntax`
-runs the worker's own interpreter in the sandbox: it works while an install fails)."""
+"""The tools that run the project's programs: in the build's virtual environment when the program
+is Python's (`runs_python`); `npm test` needs none, and `check_syntax` runs the worker's own
+interpreter in the sandbox, so both work while an install fails."""
 
 
 async def queue_step(conn: Any, build_id: int, seq: int) -> int:
@@ -370,7 +371,8 @@ class Runner:
             return
         elif call.name in FILE_TOOLS:
             try:
-                sandbox = await self.box(commands=call.name in VENV_TOOLS)
+                python = call.name in VENV_TOOLS and runs_python(call.input.get("command"))
+                sandbox = await self.box(commands=python)
                 toolbox = Toolbox(await self.tree(), sandbox)
                 result = await toolbox.run(call.name, call.input)
             except DiskFull as exc:
@@ -410,7 +412,9 @@ class Runner:
         workspace = await self.tree()
         started = time.monotonic()
         try:
-            run = await run_project_tests(workspace, await self.box())
+            command = default_test_command(workspace.root)
+            sandbox = await self.box(commands=runs_python(command))
+            run = await run_project_tests(workspace, sandbox, command=command)
         except DiskFull as exc:
             st.pause(state, "error", f"The working tree is full: {exc}", time.time(), resume="signoff")
             return

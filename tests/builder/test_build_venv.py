@@ -158,3 +158,24 @@ async def test_check_syntax_needs_no_environment_and_answers_while_the_install_f
     assert build.status == "paused"
     assert build.state.pause is not None
     assert build.state.pause.reason.startswith("The build's Python environment could not be made")
+
+
+async def test_a_command_that_is_not_pythons_needs_no_environment_and_answers_while_the_install_fails(
+    build_bench: BuildBench, offline_installs: pathlib.Path
+) -> None:
+    bench = build_bench
+    answers: list[dict[str, object]] = []
+
+    def listed(request: RecordedRequest) -> fa.Scripted:
+        answers.extend(request.tool_results())
+        return fa.turn(fa.run_tests())
+
+    bench.script([*writes_phase_1(), fa.turn(fa.run_command("ls shelf")), listed])
+    await bench.comment(bench.contracts_pull, "/forge build")
+
+    [answer] = answers
+    assert not answer.get("is_error") and "items.py" in str(answer["content"])
+    build = await bench.build()
+    assert build.status == "paused"
+    assert build.state.pause is not None
+    assert build.state.pause.reason.startswith("The build's Python environment could not be made")

@@ -16,6 +16,7 @@ from forgeguard_app.builder.sandbox import (
     needs_network,
     parse_command,
     resolve_path,
+    runs_python,
 )
 
 
@@ -286,3 +287,20 @@ def test_the_isolation_line_names_uid_65534_where_it_can_reach_python(
     monkeypatch.setattr(sandbox_module, "_run_as", lambda: (65534, 65534))
     monkeypatch.setattr(sandbox_module, "_python_prefix", lambda: pathlib.Path("/usr"))
     assert isolation_line().endswith("commands as uid 65534)")
+
+
+@pytest.mark.parametrize(
+    ("command", "python"),
+    [
+        ("pytest -q", True),
+        ("python -m mypy shelf", True),
+        ("pip install requests", True),
+        ("npm test", False),
+        ("npx vitest run", False),
+        ("ls shelf", False),
+        ("rm -rf shelf", False),
+        (None, False),
+    ],
+)
+def test_only_pythons_programs_need_the_builds_virtual_environment(command: object, python: bool) -> None:
+    assert runs_python(command) is python
