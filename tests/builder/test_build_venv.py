@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
+
 from tests.builder.build_harness import MODULES, TESTS, BuildBench, phase_turns
 from tests.builder.wheelhouse import tiny_wheel
 from tests.fixtures import anthropic as fa
@@ -138,43 +140,32 @@ async def test_a_sign_off_whose_install_fails_pauses_before_any_commit_and_retry
     assert bench.branch_log()[:2] == ["forge: Phase 1 -- Items", "forge: authorize Phase 1 -- Items"]
 
 
-async def test_check_syntax_needs_no_environment_and_answers_while_the_install_fails(
-    build_bench: BuildBench, offline_installs: pathlib.Path
-) -> None:
-    bench = build_bench
-    module = MODULES[1][0]
-    answers: list[dict[str, object]] = []
-
-    def syntax_checked(request: RecordedRequest) -> fa.Scripted:
-        answers.extend(request.tool_results())
-        return fa.turn(fa.run_tests())
-
-    bench.script([*writes_phase_1(), fa.turn(fa.check_syntax(module)), syntax_checked])
-    await bench.comment(bench.contracts_pull, "/forge build")
-
-    [answer] = answers
-    assert not answer.get("is_error") and "No errors" in str(answer["content"])
-    build = await bench.build()
-    assert build.status == "paused"
-    assert build.state.pause is not None
-    assert build.state.pause.reason.startswith("The build's Python environment could not be made")
-
-
-async def test_a_command_that_is_not_pythons_needs_no_environment_and_answers_while_the_install_fails(
-    build_bench: BuildBench, offline_installs: pathlib.Path
+@pytest.mark.parametrize(
+    ("call", "answered"),
+    [
+        (fa.check_syntax(MODULES[1][0]), "No errors"),
+        (fa.run_command("ls shelf"), "items.py"),
+    ],
+    ids=["check_syntax", "ls"],
+)
+async def test_a_tool_that_runs_no_python_program_answers_while_the_install_fails(
+    build_bench: BuildBench,
+    offline_installs: pathlib.Path,
+    call: tuple[str, dict[str, object]],
+    answered: str,
 ) -> None:
     bench = build_bench
     answers: list[dict[str, object]] = []
 
-    def listed(request: RecordedRequest) -> fa.Scripted:
+    def then_the_tests(request: RecordedRequest) -> fa.Scripted:
         answers.extend(request.tool_results())
         return fa.turn(fa.run_tests())
 
-    bench.script([*writes_phase_1(), fa.turn(fa.run_command("ls shelf")), listed])
+    bench.script([*writes_phase_1(), fa.turn(call), then_the_tests])
     await bench.comment(bench.contracts_pull, "/forge build")
 
     [answer] = answers
-    assert not answer.get("is_error") and "items.py" in str(answer["content"])
+    assert not answer.get("is_error") and answered in str(answer["content"])
     build = await bench.build()
     assert build.status == "paused"
     assert build.state.pause is not None
