@@ -17,6 +17,8 @@ MIGRATIONS_DIR = pathlib.Path(__file__).with_name("migrations")
 MIGRATION_NAME = re.compile(r"^(\d{3})_[A-Za-z0-9_]+\.sql$")
 # pg_advisory_lock key serialising migrations across processes ("forge" in ascii).
 MIGRATION_LOCK_KEY = 0x666F726765
+MAX_ID = 2**63 - 1
+"""The largest bigserial id (PostgreSQL's bigint)."""
 
 
 class Executor(Protocol):
@@ -40,6 +42,15 @@ class Migration:
     version: int
     name: str
     sql: str
+
+
+def parse_id(text: str | None) -> int | None:
+    """A bigserial id written in ASCII digits; None for anything else (`int()` takes Unicode digits,
+    signs and 10**400, and `str.isdigit` lets through digits `int()` refuses, such as "²")."""
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def load_migrations(directory: pathlib.Path = MIGRATIONS_DIR) -> list[Migration]:

@@ -17,6 +17,7 @@ import asyncpg
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
+from forgeguard_app.db import MAX_ID
 from forgeguard_app.events import DELIVERY_JOB, delivery_order_key
 from forgeguard_app.jobs import database_unavailable, describe_error, queue_job_sql
 from forgeguard_app.logs import delivery_id_var
@@ -93,7 +94,6 @@ class Delivery:
 
 SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-MAX_ID = 2**63 - 1
 # A NUL or a lone surrogate can only come in as a \u escape: look for one before walking the payload.
 SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 

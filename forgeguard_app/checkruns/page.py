@@ -14,11 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from forgeguard_app.db import parse_id
 from forgeguard_app.web import pages
 from forgeguard_app.web.state import state_of
 from forgeguard_app.web.templating import render
-
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -65,14 +64,6 @@ def audit_page(row: Any, checks: list[Any]) -> AuditPage:
         api_calls=row["api_calls"],
         checks=[CheckRow(c["code"], c["name"], c["severity"], c["outcome"]) for c in checks],
     )
-
-
-def parse_id(text: str) -> int | None:
-    """A bigserial id in ASCII digits; None for anything else (int() takes Unicode digits, signs, 10**400)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
 
 
 async def audit_handler(request: web.Request) -> web.StreamResponse:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
+from forgeguard_app.db import parse_id
 from forgeguard_app.web import access, live, setup, signin, status
 from forgeguard_app.web.oauth import HTTP, callback_url
 from forgeguard_app.web.state import APP_STATE, state_of
@@ -39,13 +40,6 @@ def _page(request: web.Request, template: str, *, status_code: int = 200, **cont
         response = render(template, status=status_code, **context)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _int(text: str | None) -> int | None:
-    if text is None or not text.isdigit() or len(text) > 19:
-        return None
-    value = int(text)
-    return value if 0 < value <= audits.MAX_ID else None
 
 
 async def _health(request: web.Request, *, full: bool) -> tuple[status.Health, health.Counts | None]:
@@ -149,7 +143,7 @@ async def repository_page(request: web.Request) -> web.StreamResponse:
     found = await _visible_repository(request)
     if isinstance(found, web.StreamResponse):
         return found
-    before = _int(request.query.get("before"))
+    before = parse_id(request.query.get("before"))
     lines, next_before = await audits.timeline(
         state_of(request).db.pool, found.installation_id, found.owner, found.repo, before
     )
@@ -225,7 +219,7 @@ async def full_audit_report(request: web.Request, audit_id: int) -> web.StreamRe
 
 async def build_page(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
-    build_id = _int(request.match_info["id"])
+    build_id = parse_id(request.match_info["id"])
     current = await signin.visit(request)
     if current.viewer is None:
         return _to_signin(request)
@@ -241,7 +235,7 @@ async def build_page(request: web.Request) -> web.StreamResponse:
 
 async def build_events(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
-    build_id = _int(request.match_info["id"])
+    build_id = parse_id(request.match_info["id"])
     current = await signin.visit(request)
     if current.viewer is None:
         return web.Response(status=401, text="Sign in first.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from checks.model import Finding
 from forgeguard_app.db import Database
 from forgeguard_app.web.store import audits
@@ -78,6 +80,17 @@ async def test_the_repository_timeline_pages_newest_first(site: Site) -> None:
     assert [int(n) for n in re.findall(r'class="audit" data-id="(\d+)"', second)] == sorted(
         ids, reverse=True
     )[audits.PAGE_SIZE :]
+
+
+@pytest.mark.parametrize("before", ["\u00b2", "-5", "99999999999999999999", "abc"])
+async def test_a_timeline_cursor_that_is_no_id_shows_the_first_page(site: Site, before: str) -> None:
+    repo = site.github.add_repo("octo-org", "busy")
+    site.github.users.add_person("mona", repo)
+    newest = await add_audit(site.db, "octo-org", "busy", conclusion="success")
+    browser = await site.sign_in("mona")
+    response = await browser.get("/repos/octo-org/busy", params={"before": before})
+    assert response.status == 200
+    assert f'data-id="{newest}"' in await response.text()
 
 
 async def test_the_audit_report_shows_details_and_findings_linked_to_their_lines(site: Site) -> None:

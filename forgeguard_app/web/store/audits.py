@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from forgeguard_app.db import Executor
+from forgeguard_app.db import MAX_ID, Executor
 
 PAGE_SIZE = 50
 RECENT = 10
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
