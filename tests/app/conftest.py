@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -19,6 +19,7 @@ from forgeguard_app.db import Database
 from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
 from forgeguard_app.web.state import AppState
+from tests.fixtures.manifest_conversions import FakeConversions
 
 WEBHOOK_SECRET = "It's a Secret to Everybody"
 CORPUS = pathlib.Path(__file__).resolve().parents[3] / "shared" / "github-corpus"
@@ -76,3 +77,23 @@ def signed_headers(body: bytes, event: str, delivery_id: str | None = None) -> d
         "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
         "X-Hub-Signature-256": sign(body, WEBHOOK_SECRET),
     }
+
+
+@pytest.fixture
+async def conversions(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> tuple[FakeConversions, str]:
+    """GitHub's manifest conversion on a local server, and its base URL."""
+    fake = FakeConversions()
+    server = await aiohttp_server(fake.app, host="127.0.0.1")
+    return fake, str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def setup_client(
+    aiohttp_client: ClientFactory,
+    db: Database,
+    settings: Settings,
+    conversions: tuple[FakeConversions, str],
+) -> TestClient[Any, Any]:
+    """The app in setup mode (no credentials), its GitHub the conversion fake."""
+    bare = replace(settings, app_id=None, private_key=None, webhook_secret=None, api_url=conversions[1])
+    return await aiohttp_client(create_app(AppState(settings=bare, db=db)))

@@ -8,53 +8,17 @@ import os
 import pathlib
 import re
 import urllib.parse
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from forgeguard_app.db import Database
-from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
 from forgeguard_app.web.setup import MAX_OPEN_STATES, write_env
-from forgeguard_app.web.state import AppState
-from tests.app.test_web import CONVERSION, issued_state
-
-
-class Conversions:
-    """GitHub's manifest conversion, answering its documented example (fields may be overridden)."""
-
-    def __init__(self) -> None:
-        self.codes: list[str] = []
-        self.overrides: dict[str, Any] = {}
-        self.app = web.Application()
-        self.app.router.add_post("/app-manifests/{code}/conversions", self.convert)
-
-    async def convert(self, request: web.Request) -> web.Response:
-        self.codes.append(request.match_info["code"])
-        answer = {**json.loads(CONVERSION.read_bytes()), **self.overrides}
-        return web.json_response(answer, status=201)
-
-
-@pytest.fixture
-async def conversions(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> tuple[Conversions, str]:
-    fake = Conversions()
-    server = await aiohttp_server(fake.app, host="127.0.0.1")
-    return fake, str(server.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-async def setup_client(
-    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
-    db: Database,
-    settings: Settings,
-    conversions: tuple[Conversions, str],
-) -> TestClient[Any, Any]:
-    bare = replace(settings, app_id=None, private_key=None, webhook_secret=None, api_url=conversions[1])
-    return await aiohttp_client(create_app(AppState(settings=bare, db=db)))
+from tests.app.test_web import issued_state
+from tests.fixtures.manifest_conversions import CONVERSION, FakeConversions
 
 
 def env_file(settings: Settings) -> pathlib.Path:
@@ -82,7 +46,7 @@ async def test_after_registering_setup_is_closed_kindly_and_asks_for_a_restart(
 
 
 async def test_a_second_callback_cannot_replace_the_credentials(
-    setup_client: TestClient[Any, Any], settings: Settings, conversions: tuple[Conversions, str]
+    setup_client: TestClient[Any, Any], settings: Settings, conversions: tuple[FakeConversions, str]
 ) -> None:
     second, _ = await issued_state(setup_client)
     assert (await register(setup_client)).status == 200
@@ -115,7 +79,7 @@ def test_values_read_back_from_env_are_not_interpolated(tmp_path: pathlib.Path) 
 
 
 async def test_a_javascript_install_link_from_github_is_not_rendered(
-    setup_client: TestClient[Any, Any], conversions: tuple[Conversions, str]
+    setup_client: TestClient[Any, Any], conversions: tuple[FakeConversions, str]
 ) -> None:
     conversions[0].overrides = {"html_url": "javascript:alert(document.cookie)//"}
     page = await (await register(setup_client)).text()
@@ -124,7 +88,7 @@ async def test_a_javascript_install_link_from_github_is_not_rendered(
 
 
 async def test_an_install_link_to_another_host_is_not_rendered(
-    setup_client: TestClient[Any, Any], conversions: tuple[Conversions, str]
+    setup_client: TestClient[Any, Any], conversions: tuple[FakeConversions, str]
 ) -> None:
     conversions[0].overrides = {"html_url": "https://evil.example/apps/octoapp"}
     page = await (await register(setup_client)).text()
@@ -132,7 +96,7 @@ async def test_an_install_link_to_another_host_is_not_rendered(
 
 
 async def test_a_malformed_slug_from_github_is_refused(
-    setup_client: TestClient[Any, Any], settings: Settings, conversions: tuple[Conversions, str]
+    setup_client: TestClient[Any, Any], settings: Settings, conversions: tuple[FakeConversions, str]
 ) -> None:
     conversions[0].overrides = {"slug": 'x"><script>'}
     assert (await register(setup_client)).status == 502

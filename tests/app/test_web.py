@@ -8,12 +8,10 @@ import pathlib
 import re
 import stat
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from forgeguard_app import __version__
 from forgeguard_app.builder.sandbox import sandbox_status
@@ -22,8 +20,8 @@ from forgeguard_app.server import create_app
 from forgeguard_app.settings import Settings
 from forgeguard_app.web.state import AppState
 from tests.app.conftest import CORPUS, corpus_examples, signed_headers
+from tests.fixtures.manifest_conversions import CONVERSION, FakeConversions
 
-CONVERSION = CORPUS / "openapi" / "examples" / "apps" / "create-from-manifest" / "response-201.default.json"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -89,39 +87,6 @@ async def test_status_page_in_setup_mode_links_to_setup(setup_mode_client: TestC
     assert "GITHUB_PRIVATE_KEY" in page
 
 
-class FakeConversions:
-    """GitHub's `POST /app-manifests/{code}/conversions`, answering with GitHub's documented example."""
-
-    def __init__(self) -> None:
-        self.codes: list[str] = []
-        self.app = web.Application()
-        self.app.router.add_post("/app-manifests/{code}/conversions", self.convert)
-
-    async def convert(self, request: web.Request) -> web.Response:
-        self.codes.append(request.match_info["code"])
-        if request.match_info["code"] != "good-code":
-            return web.json_response({"message": "Not Found"}, status=404)
-        return web.Response(body=CONVERSION.read_bytes(), status=201, content_type="application/json")
-
-
-@pytest.fixture
-async def github(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> tuple[FakeConversions, str]:
-    fake = FakeConversions()
-    server = await aiohttp_server(fake.app, host="127.0.0.1")
-    return fake, str(server.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-async def setup_client(
-    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
-    db: Database,
-    settings: Settings,
-    github: tuple[FakeConversions, str],
-) -> TestClient[Any, Any]:
-    bare = replace(settings, app_id=None, private_key=None, webhook_secret=None, api_url=github[1])
-    return await aiohttp_client(create_app(AppState(settings=bare, db=db)))
-
-
 async def issued_state(
     client: TestClient[Any, Any], public_url: str = "http://127.0.0.1:3000", **params: str
 ) -> tuple[str, dict[str, Any]]:
@@ -185,11 +150,11 @@ async def test_setup_state_works_once(setup_client: TestClient[Any, Any]) -> Non
 
 
 async def test_an_unknown_state_is_refused_before_github_is_asked(
-    setup_client: TestClient[Any, Any], github: tuple[FakeConversions, str], settings: Settings
+    setup_client: TestClient[Any, Any], conversions: tuple[FakeConversions, str], settings: Settings
 ) -> None:
     response = await setup_client.get("/setup/callback", params={"code": "good-code", "state": "forged"})
     assert response.status == 400
-    assert github[0].codes == []
+    assert conversions[0].codes == []
     assert settings.env_file is not None and not settings.env_file.exists()
 
 
