@@ -22,19 +22,18 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 import uvloop
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from site_common import free_port, private_key, server_url
+
+from tests.fixtures.db import with_database
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -53,34 +52,6 @@ def payloads() -> list[tuple[str, bytes, str]]:
             signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
             out.append((row["event"], body, signature))
     return out
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def server_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    sys.path.insert(0, str(ROOT))
-    from forgeguard_app.embedded import embedded_database_url
-
-    return embedded_database_url(HERE / ".work" / "ingest-pg")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def private_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 async def wait_healthy(session: aiohttp.ClientSession, base: str, timeout: float = 60) -> None:
@@ -227,7 +198,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     options = parser.parse_args()
 
-    admin_url = server_url()
+    admin_url = server_url("ingest-pg")
     name = f"forgeguard_bench_{uuid.uuid4().hex[:8]}"
     asyncio.run(admin(admin_url, f'CREATE DATABASE "{name}"'))
     url = with_database(admin_url, name)

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
@@ -29,24 +28,21 @@ sys.path.insert(0, str(ROOT))
 from forgeguard_app.db import Database  # noqa: E402
 from forgeguard_app.settings import Settings  # noqa: E402
 from forgeguard_app.web import sessions  # noqa: E402
+from tests.fixtures.db import with_database  # noqa: E402
 
 USER_ID = 1001
 INSTALLATION = 77
 OWNER = "octo-org"
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def server_url() -> str:
+def server_url(folder: str = "site-pg") -> str:
+    """TEST_DATABASE_URL / DATABASE_URL, else an embedded PostgreSQL under bench/.work/<folder>."""
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
         return url
     from forgeguard_app.embedded import embedded_database_url
 
-    return embedded_database_url(HERE / ".work" / "site-pg")
+    return embedded_database_url(HERE / ".work" / folder)
 
 
 def free_port() -> int:

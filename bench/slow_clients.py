@@ -18,22 +18,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
+
+from site_common import free_port
 
 BASELINE = (
     "import forgeguard_app.server as s, forgeguard_app.webhooks as w; "
     "s.HEADER_TIMEOUT = 3630; w.UNVERIFIED_BYTES = 1 << 40; w.BODY_TIMEOUT = 3600; "
 )
 BODY = b"x" * (24 * 1024 * 1024)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mib(pid: int) -> float:
