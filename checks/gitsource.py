@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from checks import pool
 from checks.added_lines import hunk_start, whole
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
 
@@ -340,7 +341,7 @@ class GitSource:
     def read_objects(self, object_ids: Sequence[str]) -> Generator[tuple[str, bytes | None], None, None]:
         """Many objects (in no set order), streamed from git. Past `PARALLEL_OBJECTS`, two git
         processes share the decompression: one is read here while a thread reads the other."""
-        if len(object_ids) < PARALLEL_OBJECTS or (os.cpu_count() or 1) < 2:
+        if len(object_ids) < PARALLEL_OBJECTS or pool.cpu_count() < 2:
             yield from self._stream_objects(object_ids)
             return
         other: list[tuple[str, bytes | None]] = []

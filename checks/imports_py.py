@@ -398,10 +398,7 @@ def start_imports(
         todo[path] = data
     batches, parallel = _parse_batches(todo, None)
     datas = [[todo[k] for k in b] for b in batches]
-    if parallel and workers is not None:
-        pending = workers.submit(_parse_batch, datas)
-    else:
-        pending = pool.later(_parse_batch, datas, parallel=parallel)
+    pending = pool.start(_parse_batch, datas, parallel=parallel, workers=workers)
     return PendingImports(known, batches, pending, blob_of, cache)
 
 

@@ -56,8 +56,13 @@ class Pending(Generic[R]):
         return self._results
 
 
-def later(fn: Callable[[T], R], batches: Sequence[T], *, parallel: bool = True) -> Pending[R]:
-    """`map_batches` when the results are first asked for."""
+def start(
+    fn: Callable[[T], R], batches: Sequence[T], *, parallel: bool = True, workers: Workers | None = None
+) -> Pending[R]:
+    """The batches started now on the audit's `workers` when they are worth a pool; otherwise
+    `map_batches` when the results are first asked for."""
+    if parallel and workers is not None and len(batches) >= 2:
+        return workers.submit(fn, batches)
     return Pending(lambda: map_batches(fn, batches, parallel=parallel))
 
 
@@ -111,7 +116,7 @@ def map_batches(
     if not parallel or cpu_count() < 2 or len(batches) < 2:
         return [fn(b) for b in batches]
     if workers is not None:
-        return workers.submit(fn, batches).results()
+        return start(fn, batches, workers=workers).results()
     try:
         with ProcessPoolExecutor(max_workers=min(cpu_count(), len(batches)), mp_context=_context()) as pool:
             return list(pool.map(fn, batches))

@@ -144,10 +144,7 @@ def _start_scan(ctx: AuditContext, rules: RuleSet, files: list[ChangedFile]) -> 
     parallel = total >= PARALLEL_BYTES
     batches = pool.split(list(range(len(todo))), [len(t) for t in texts], pool.cpu_count() * 4)
     items = [[(files[todo[j]].path, texts[j]) for j in b] for b in batches]
-    if parallel and ctx.workers is not None:
-        pending = ctx.workers.submit(_scan_batch, items)
-    else:
-        pending = pool.later(_scan_batch, items, parallel=parallel)
+    pending = pool.start(_scan_batch, items, parallel=parallel, workers=ctx.workers)
 
     def finish() -> list[Found]:
         for batch, (found, problems) in zip(batches, pending.results(), strict=True):

@@ -60,7 +60,7 @@ def test_results_are_computed_once() -> None:
         calls.append(1)
         return len(batch)
 
-    pending = pool.later(count, [[1], [2, 3]], parallel=False)
+    pending = pool.start(count, [[1], [2, 3]], parallel=False)
     assert pending.results() == pending.results() == [1, 2]
     assert len(calls) == 2
 
