@@ -52,11 +52,17 @@ def from_patch(patch: str) -> list[tuple[int, str]]:
     return found
 
 
-def _lines(data: bytes) -> list[str]:
-    lines = data.decode("utf-8", "replace").split("\n")
+def _lines(text: str) -> list[str]:
+    """The text's lines, one per `\\n` (a final newline ends the last line, it starts none)."""
+    lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def _numbered(lines: list[str]) -> list[tuple[int, str]]:
+    """(number from 1, text without a CR before the newline) of each line."""
+    return [(i, t.removesuffix("\r")) for i, t in enumerate(lines, start=1)]
 
 
 class WholeFile(Sequence[tuple[int, str]]):
@@ -74,10 +80,7 @@ class WholeFile(Sequence[tuple[int, str]]):
 
     def _split(self) -> list[tuple[int, str]]:
         if self._lines is None:
-            lines = self._text.split("\n")
-            if lines[-1] == "":
-                lines.pop()
-            self._lines = [(i, t.removesuffix("\r")) for i, t in enumerate(lines, start=1)]
+            self._lines = _numbered(_lines(self._text))
         return self._lines
 
     @property
@@ -110,7 +113,7 @@ class WholeFile(Sequence[tuple[int, str]]):
         parts = self._text.split("\n", count)
         if len(parts) <= count and parts[-1] == "":
             parts.pop()  # the whole text was split: its final newline ends the last line
-        return [(i, t.removesuffix("\r")) for i, t in enumerate(parts[:count], start=1)]
+        return _numbered(parts[:count])
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         return iter(self._split())
@@ -143,8 +146,9 @@ def between(old: bytes | None, new: bytes) -> Sequence[tuple[int, str]]:
     """The lines of `new` added against `old` (None: every line of `new`), numbered at `new`."""
     if old is None:
         return whole(new)
-    new_lines = _lines(new)
-    matcher = difflib.SequenceMatcher(a=_lines(old), b=new_lines, autojunk=False)
+    new_lines = _lines(new.decode("utf-8", "replace"))
+    old_lines = _lines(old.decode("utf-8", "replace"))
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     found: list[tuple[int, str]] = []
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag in ("insert", "replace"):

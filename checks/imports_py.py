@@ -21,8 +21,9 @@ import ast
 import re
 import symtable
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from checks import cache as analysis_cache
 from checks import pool
@@ -31,6 +32,7 @@ from checks.import_statements import import_statements
 from checks.source import Snapshot
 
 CACHE_KIND = "py-imports/4"
+T = TypeVar("T")
 POOL_THRESHOLD = 200
 """Below this many files to parse, a process pool costs more than it saves."""
 
@@ -106,44 +108,44 @@ class PyImports:
         return PyImports(tuple(imports), err, markers)
 
 
-def _compile(data: bytes, only_ast: bool) -> ast.Module | None:
-    """The syntax tree (`only_ast`), else a syntax check through the symbol table (no tree, no bytecode)."""
+def _judged(read: Callable[[bytes | str], T], data: bytes) -> T:
+    """`read(data)` with warnings silenced; undecodable bytes are replaced, never fatal (read again
+    on the text as the spec reads it)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return _check_or_parse(data, only_ast)
+            return read(data)
         except SyntaxError:
-            # undecodable bytes are replaced, never fatal: retry on the text as the spec reads it
-            return _check_or_parse(decode(data), only_ast)
+            return read(decode(data))
 
 
-def _check_or_parse(source: bytes | str, only_ast: bool) -> ast.Module | None:
-    if only_ast:
-        tree = compile(source, "<audited>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        assert isinstance(tree, ast.Module)
-        return tree
+def _tree(source: bytes | str) -> ast.Module:
+    tree = compile(source, "<audited>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    assert isinstance(tree, ast.Module)
+    return tree
+
+
+def _scopes(source: bytes | str) -> object:
+    """The symbol table: the parser and the scope pass, without tree objects or bytecode."""
     # bytes are accepted at run time (typeshed says str): the BOM and an encoding cookie are honoured
-    symtable.symtable(source, "<audited>", "exec")  # type: ignore[arg-type]
-    return None
+    return symtable.symtable(source, "<audited>", "exec")  # type: ignore[arg-type]
 
 
 def syntax_tree(data: bytes) -> ast.Module | SyntaxError:
     """The file's syntax tree, or the SyntaxError (null bytes and absurd nesting are one, at line 1)."""
     try:
-        tree = _compile(data, only_ast=True)
+        return _judged(_tree, data)
     except SyntaxError as exc:
         return exc
     except (ValueError, RecursionError, MemoryError, OverflowError):
         return SyntaxError("cannot be parsed", ("<audited>", 1, 0, "", 1, 0))
-    assert isinstance(tree, ast.Module)
-    return tree
 
 
 def parse_imports(data: bytes) -> PyImports:
     """The imports of one Python file's bytes (BOM and any encoding cookie honoured)."""
     markers = _MARKERS.search(data) is not None
     try:
-        _compile(data, only_ast=False)
+        _judged(_scopes, data)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         # a symbol-table error may still parse (`nonlocal x` at module level): the syntax tree decides
         return _from_tree(data, markers)
