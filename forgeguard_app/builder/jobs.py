@@ -26,7 +26,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from forgeguard_app.builder import github_side, stops, store
-from forgeguard_app.builder import state as st
 from forgeguard_app.builder.steps import STEP_JOB, run_step, stop_failed
 from forgeguard_app.builder.stops import end_build
 from forgeguard_app.context import JobContext
@@ -61,9 +60,8 @@ async def sweep(db: Database, github: GitHubApp, stalled_after: timedelta = STAL
         build = await store.load(db.pool, build_id)
         if build is None or build.paused_at is None:
             continue
-        if build.cancel_requested:
-            reason = build.cancel_reason or st.CANCELLED_BY_COMMAND
-            if await end_build(db, build_id, "cancelled", reason):
+        if build.cancel_reason is not None:
+            if await end_build(db, build_id, "cancelled", build.cancel_reason):
                 ended += 1
             continue
         waited = time.time() - build.paused_at.timestamp()

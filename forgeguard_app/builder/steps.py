@@ -231,8 +231,8 @@ class Runner:
         now = time.time()
         if state.next != "finish" and self.build.abort_requested:
             st.end(state, "aborted", f"aborted by @{self.build.abort_requested}", now)
-        elif state.next != "finish" and self.build.cancel_requested and self.build.status == "running":
-            st.end(state, "cancelled", self.build.cancel_reason or st.CANCELLED_BY_COMMAND, now)
+        elif state.next != "finish" and self.build.cancel_reason and self.build.status == "running":
+            st.end(state, "cancelled", self.build.cancel_reason, now)
         step = state.next
         if step == "start_phase":
             await self.start_phase()

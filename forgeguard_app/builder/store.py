@@ -36,8 +36,8 @@ class BuildRow:
     seq: int
     state: BuildState
     config: BuilderConfig
-    cancel_requested: bool
     cancel_reason: str | None
+    """Why the running build stops at its next step (`/forge cancel`, a closed issue or pull request)."""
     abort_requested: str | None
     end_reason: str | None
     created_at: dt.datetime
@@ -62,8 +62,8 @@ def order_key(build_id: int) -> str:
 
 _COLUMNS = (
     "id, installation_id, repository_id, owner, repo, default_branch, issue_number, contracts_pull, "
-    "contracts_branch, branch, pull_number, started_by, status, seq, state, config, cancel_requested, "
-    "cancel_reason, abort_requested, end_reason, created_at, updated_at, stepped_at, paused_at, finished_at"
+    "contracts_branch, branch, pull_number, started_by, status, seq, state, config, cancel_reason, "
+    "abort_requested, end_reason, created_at, updated_at, stepped_at, paused_at, finished_at"
 )
 
 
@@ -209,8 +209,7 @@ async def started_in_last_hour(conn: Executor, installation_id: int) -> int:
 async def request_cancel(conn: Executor, build_id: int, reason: str) -> None:
     """The build stops at its next step, `cancelled` with `reason` (the first reason asked for stays)."""
     await conn.execute(
-        """UPDATE builds SET cancel_requested = true, cancel_reason = coalesce(cancel_reason, $2)
-           WHERE id = $1""",
+        "UPDATE builds SET cancel_reason = coalesce(cancel_reason, $2) WHERE id = $1",
         build_id,
         reason,
     )
