@@ -160,11 +160,11 @@ class Runner:
             )
         return self.workspace
 
-    async def box(self, *, commands: bool = True) -> Sandbox:
-        """The sandbox over the working tree; for commands, with the build's virtual environment
-        (made or reused here; `VenvFailed` when it cannot be made)."""
+    async def box(self, *, python: bool) -> Sandbox:
+        """The sandbox over the working tree; for Python's programs, with the build's virtual
+        environment (made or reused here; `VenvFailed` when it cannot be made)."""
         cache = Path(self.ctx.settings.data_dir) / "builds" / "cache"
-        if not commands:
+        if not python:
             return Sandbox((await self.tree()).root, cache_dir=cache)
         if self.sandbox is None:
             workspace = await self.tree()
@@ -372,7 +372,7 @@ class Runner:
         elif call.name in FILE_TOOLS:
             try:
                 python = call.name in VENV_TOOLS and runs_python(call.input.get("command"))
-                sandbox = await self.box(commands=python)
+                sandbox = await self.box(python=python)
                 toolbox = Toolbox(await self.tree(), sandbox)
                 result = await toolbox.run(call.name, call.input)
             except DiskFull as exc:
@@ -413,7 +413,7 @@ class Runner:
         started = time.monotonic()
         try:
             command = default_test_command(workspace.root)
-            sandbox = await self.box(commands=runs_python(command))
+            sandbox = await self.box(python=runs_python(command))
             run = await run_project_tests(workspace, sandbox, command=command)
         except DiskFull as exc:
             st.pause(state, "error", f"The working tree is full: {exc}", time.time(), resume="signoff")
