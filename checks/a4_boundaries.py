@@ -19,9 +19,10 @@ from typing import Literal
 import pathspec
 
 from checks import imports_js, imports_py
+from checks.added_lines import is_binary
 from checks.comments import strip_comments
 from checks.context import AuditContext, Verdict, decode
-from checks.files import head_paths, is_binary
+from checks.files import head_paths
 from checks.governance import NOT_GOVERNED
 from checks.model import Finding, Level
 

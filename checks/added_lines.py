@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import overload
+
+BINARY_SNIFF = 8000
+"""Like git, a file with a NUL byte in its first 8000 bytes is binary."""
+
+
+def is_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_SNIFF]
+
 
 _HUNK = re.compile(r"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@")
 
@@ -69,31 +77,59 @@ class WholeFile(Sequence[tuple[int, str]]):
     """Every line of an added file, as `(number, text)` pairs, split only when a pair is asked for.
 
     A change from the empty tree adds every line of every file; most checks only count them or
-    want the text back (`text_of`), so the text is kept whole and split on first use.
+    want the text back (`text_of`), so the text is kept whole and split on first use. A file
+    made with `deferred` is not even read until then: an audit whose checks never look at a
+    file's lines (A9 alone reads files through the snapshot) never reads it.
     """
 
-    __slots__ = ("_lines", "_text")
+    __slots__ = ("_binary", "_lines", "_load", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
+        self._binary = False
         self._lines: list[tuple[int, str]] | None = None
+        self._load: Callable[[], bytes | None] | None = None
+
+    @classmethod
+    def deferred(cls, load: Callable[[], bytes | None]) -> WholeFile:
+        """The lines of the bytes `load()` gives, read on first use (None: an empty file)."""
+        lines = cls("")
+        lines._load = load
+        return lines
+
+    @property
+    def binary(self) -> bool:
+        """True when the bytes are binary by git's test; a binary file adds no lines."""
+        self._loaded()
+        return self._binary
+
+    def _loaded(self) -> str:
+        if self._load is not None:
+            load, self._load = self._load, None
+            data = load() or b""
+            self._binary = is_binary(data)
+            self._text = "" if self._binary else data.decode("utf-8", "replace")
+        return self._text
 
     def _split(self) -> list[tuple[int, str]]:
         if self._lines is None:
-            self._lines = _numbered(_lines(self._text))
+            text = self._loaded()
+            self._lines = _numbered(_lines(text)) if text else []
         return self._lines
 
     @property
     def text(self) -> str:
         """The lines joined with `\\n` (no final newline, no CR before a newline)."""
-        if "\r" in self._text:
+        text = self._loaded()
+        if "\r" in text:
             return "\n".join(t for _, t in self._split())
-        return self._text[:-1] if self._text.endswith("\n") else self._text
+        return text[:-1] if text.endswith("\n") else text
 
     def __len__(self) -> int:
         if self._lines is not None:
             return len(self._lines)
-        return self._text.count("\n") + (0 if self._text.endswith("\n") or not self._text else 1)
+        text = self._loaded()
+        return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
     @overload
     def __getitem__(self, index: int) -> tuple[int, str]: ...
@@ -110,7 +146,10 @@ class WholeFile(Sequence[tuple[int, str]]):
 
     def _head(self, count: int) -> list[tuple[int, str]]:
         """The first `count` lines without splitting the rest."""
-        parts = self._text.split("\n", count)
+        text = self._loaded()
+        if not text:
+            return []
+        parts = text.split("\n", count)
         if len(parts) <= count and parts[-1] == "":
             parts.pop()  # the whole text was split: its final newline ends the last line
         return _numbered(parts[:count])

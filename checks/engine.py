@@ -1,10 +1,12 @@
 """Running the twelve checks on one change: `run_audit`.
 
-The engine applies `paths_ignore`, finds the governance folder, reads the diff
-log once for the scope change and the phase, asks every check which files it
-will read and prefetches them in one batch, then runs each check in
-isolation: whatever goes wrong inside one check (its module failing to import
-included) becomes that check's `error`, and the others still run.
+The engine applies `paths_ignore`, finds the governance folder, asks every
+check which files it will read, lets the checks with heavy per-file work
+start it on the audit's process pool (`prepare`), prefetches the files in one
+batch, reads the diff log once for the scope change and the phase, then runs
+each check in isolation: whatever goes wrong inside one check (its module
+failing to import included) becomes that check's `error`, and the others
+still run.
 """
 
 from __future__ import annotations
@@ -72,21 +74,22 @@ def run_audit(
             wanted.update(module.wants(ctx))
         except Exception as exc:
             load_errors[spec.code] = _one_line(exc, spec)
-    # Prefetching is a hint: when it fails, each check reads (and reports) for itself.
-    with contextlib.suppress(Exception):
-        head.prefetch(sorted(wanted))
-
-    difflog = _difflog(ctx)
-    if diff_log_base and not change.working_tree and difflog is not None and difflog.base_head:
-        ctx.scope_change = _scope_change(source, difflog.base_head, change.head, ignore)
-
     ctx.workers = pool.Workers()
     try:
-        # Heavy work starts now, on the pool, and each check collects its own when it runs.
+        # Heavy work starts now, on the pool, and each check collects its own when it runs. A check
+        # that prepares reads its own files first (a large one streams them to the pool as they come).
         for module in modules.values():
             if isinstance(module, Prepares):
                 with contextlib.suppress(Exception):
                     module.prepare(ctx)
+        # Prefetching is a hint: when it fails, each check reads (and reports) for itself.
+        with contextlib.suppress(Exception):
+            head.prefetch(sorted(wanted))
+
+        difflog = _difflog(ctx)
+        if diff_log_base and not change.working_tree and difflog is not None and difflog.base_head:
+            ctx.scope_change = _scope_change(source, difflog.base_head, change.head, ignore)
+
         results: list[CheckResult] = []
         for spec in CHECKS:
             results.append(_result(spec, ctx, modules.get(spec.code), load_errors.get(spec.code)))

@@ -1,17 +1,10 @@
-"""Which files of a change or of head a check looks at, and simple facts about file content."""
+"""Which files of a change or of head a check looks at."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from checks.context import AuditContext
-
-BINARY_SNIFF = 8000
-"""Like git, a file with a NUL byte in its first 8000 bytes is binary."""
-
-
-def is_binary(data: bytes) -> bool:
-    return b"\0" in data[:BINARY_SNIFF]
 
 
 def head_paths(ctx: AuditContext, keep: Callable[[str], bool]) -> list[str]:

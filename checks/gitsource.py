@@ -8,6 +8,7 @@ the files the checks read, not the size of the repository.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from checks import pool
-from checks.added_lines import hunk_start, whole
+from checks.added_lines import WholeFile, hunk_start
 from checks.source import EMPTY_TREE, WORKING_TREE, Change, ChangedFile, CommitInfo, Status
 
 _GIT_CONFIG = (
@@ -155,6 +156,7 @@ class GitSnapshot:
         self._entries: dict[str, _Entry] | None = None
         self._data: dict[str, bytes] = {}
         self._cached_bytes = 0
+        self._loaded_all = False
 
     @property
     def commit(self) -> str:
@@ -205,6 +207,14 @@ class GitSnapshot:
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the files now, in one stream from git, as far as the cache budget goes."""
         self.load(paths)
+
+    def read_all(self, path: str) -> bytes | None:
+        """`read(path)`; the first time a file is not loaded yet, every file not read yet is loaded
+        with it in one stream (a whole tree's lines, asked for one file at a time)."""
+        if path not in self._data and not self._loaded_all:
+            self._loaded_all = True
+            self.load(self._tree())
+        return self.read(path)
 
     def load(self, paths: Iterable[str]) -> None:
         """What `prefetch` does, for the source's own use (the engine's prefetch stays one call)."""
@@ -465,9 +475,10 @@ class GitSource:
         return Change(base=base_sha, head=head_sha, files=files, merge_base=start)
 
     def _whole_tree(self, head: str) -> list[ChangedFile] | None:
-        """From the empty tree every line of every file is added: read the files (once, into the
-        snapshot's cache) instead of parsing a patch of all of them. None when the tree holds what
-        only git's patch describes exactly (symlinks, submodules, `-diff` attributes)."""
+        """From the empty tree every line of every file is added: each file's lines are its text,
+        read when a check first asks (then every file not read yet comes in one stream from git),
+        instead of parsing a patch of all of them. None when the tree holds what only git's patch
+        describes exactly (symlinks, submodules, `-diff` attributes)."""
         tree = self.git("ls-tree", "-r", "-z", "--full-tree", head)
         if any(not r.startswith((b"100644 ", b"100755 ", b"100664 ")) for r in tree.split(b"\x00") if r):
             return None
@@ -485,15 +496,8 @@ class GitSource:
         )
         if attrs.returncode != 0 or b"\x00unset\x00" in attrs.stdout:
             return None  # a file git's patch calls binary by attribute (`-diff`, `binary`)
-        snapshot.load(paths)
-        files: list[ChangedFile] = []
-        for path in paths:
-            data = snapshot.read(path) or b""
-            if b"\x00" in data[:8000]:  # git's own test for a binary file
-                files.append(ChangedFile(path, "added", binary=True))
-                continue
-            files.append(ChangedFile(path, "added", added_lines=whole(data)))
-        return files
+        lines = [WholeFile.deferred(functools.partial(snapshot.read_all, p)) for p in paths]
+        return [ChangedFile(p, "added", added_lines=found) for p, found in zip(paths, lines, strict=True)]
 
     def working_tree_change(self) -> Change:
         """Staged and unstaged changes of tracked files against HEAD; untracked files are not part."""

@@ -18,6 +18,7 @@ Results are cached per blob id; many files are parsed in a process pool.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import symtable
 import warnings
@@ -343,20 +344,22 @@ def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | No
     return analysis_cache.uncached(snapshot, paths, cache, lambda _path: CACHE_KIND, PyImports.from_data)
 
 
+Parsed = Callable[[], list[tuple[str, object]]]
+"""Waits for some files' parse results: (path, `PyImports.to_data()`) of each."""
+
+
 class PendingImports:
     """Imports being read (on the audit's pool when there is one); `result()` collects them once."""
 
     def __init__(
         self,
         known: dict[str, PyImports],
-        batches: list[list[str]],
-        pending: pool.Pending[list[list[object]]],
+        parts: list[Parsed],
         blob_of: dict[str, str | None],
         cache: AnalysisCache | None,
     ) -> None:
         self._known = known
-        self._batches = batches
-        self._pending = pending
+        self._parts = parts
         self._blob_of = blob_of
         self._cache = cache
         self._done = False
@@ -364,8 +367,8 @@ class PendingImports:
     def result(self) -> dict[str, PyImports]:
         if not self._done:
             self._done = True
-            for batch, datas in zip(self._batches, self._pending.results(), strict=True):
-                for path, data in zip(batch, datas, strict=True):
+            for part in self._parts:
+                for path, data in part():
                     imports = PyImports.from_data(data) or PyImports()
                     self._known[path] = imports
                     blob = self._blob_of.get(path)
@@ -381,10 +384,12 @@ def start_imports(
     workers: pool.Workers | None = None,
 ) -> PendingImports:
     """Start reading the imports of each path at `snapshot`: cached ones are known at once, the
-    rest are parsed on `workers` (the audit's pool) when given and there are many."""
+    rest are parsed on `workers` (the audit's pool) when given and there are many. There, the
+    files are read a batch per core at a time, each parsed while the next is read; otherwise
+    they are read when the result is asked for (after the engine's prefetch, in one batch)."""
     known: dict[str, PyImports] = {}
-    todo: dict[str, bytes] = {}
     blob_of: dict[str, str | None] = {}
+    todo: list[str] = []
     for path in paths:
         blob = snapshot.blob_id(path)
         blob_of[path] = blob
@@ -393,15 +398,53 @@ def start_imports(
             if cached is not None:
                 known[path] = cached
                 continue
-        data = snapshot.read(path)
-        if data is None:
-            known[path] = PyImports()
-            continue
-        todo[path] = data
-    batches, parallel = _parse_batches(todo, None)
-    datas = [[todo[k] for k in b] for b in batches]
-    pending = pool.start(_parse_batch, datas, parallel=parallel, workers=workers)
-    return PendingImports(known, batches, pending, blob_of, cache)
+        todo.append(path)
+    cores = pool.cpu_count()
+    parallel = cores > 1 and len(todo) >= POOL_THRESHOLD
+    batches = pool.split(todo, [snapshot.size(p) or 0 for p in todo], cores * 8 if parallel else 1)
+    if not parallel or workers is None:
+
+        def later() -> list[tuple[str, object]]:
+            names, datas = _read(snapshot, batches, known)
+            return _pairs(names, pool.map_batches(_parse_batch, datas, parallel=parallel))
+
+        return PendingImports(known, [later], blob_of, cache)
+    parts: list[Parsed] = []
+    for at in range(0, len(batches), cores):
+        group = batches[at : at + cores]
+        snapshot.prefetch([p for b in group for p in b])
+        names, datas = _read(snapshot, group, known)
+        pending = workers.submit(_parse_batch, datas)
+        parts.append(functools.partial(_collected, names, pending))
+    return PendingImports(known, parts, blob_of, cache)
+
+
+def _read(
+    snapshot: Snapshot, batches: list[list[str]], known: dict[str, PyImports]
+) -> tuple[list[list[str]], list[list[bytes]]]:
+    """The batches' paths and bytes; a file that cannot be read is known to import nothing."""
+    names: list[list[str]] = []
+    datas: list[list[bytes]] = []
+    for batch in batches:
+        read = [(p, snapshot.read(p)) for p in batch]
+        known.update((p, PyImports()) for p, data in read if data is None)
+        found = [(p, data) for p, data in read if data is not None]
+        if found:
+            names.append([p for p, _ in found])
+            datas.append([data for _, data in found])
+    return names, datas
+
+
+def _collected(names: list[list[str]], pending: pool.Pending[list[list[object]]]) -> list[tuple[str, object]]:
+    return _pairs(names, pending.results())
+
+
+def _pairs(names: list[list[str]], results: list[list[list[object]]]) -> list[tuple[str, object]]:
+    return [
+        (path, data)
+        for batch, found in zip(names, results, strict=True)
+        for path, data in zip(batch, found, strict=True)
+    ]
 
 
 def imports_for(

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
 from checks import added_lines
-from checks.files import is_binary
+from checks.added_lines import is_binary
 from checks.source import EMPTY_TREE, Change, ChangedFile, CommitInfo, Snapshot, Status
 
 Files = Mapping[str, str | bytes]

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from checks.added_lines import WholeFile
+
 Status = Literal["added", "modified", "removed", "renamed", "copied"]
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -24,17 +26,60 @@ WORKING_TREE = "working-tree"
 on a local repository, and the reported head of a `--working-tree` change."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False, eq=False)
 class ChangedFile:
     """One path changed between base and head."""
 
     path: str
     status: Status
-    previous_path: str | None = None
-    similarity: int | None = None
-    binary: bool = False
-    added_lines: Sequence[tuple[int, str]] = ()
+    previous_path: str | None
+    similarity: int | None
+    added_lines: Sequence[tuple[int, str]]
     """(line number at head, text without the newline) of each added line."""
+    _binary: bool = field(repr=False)
+
+    def __init__(
+        self,
+        path: str,
+        status: Status,
+        previous_path: str | None = None,
+        similarity: int | None = None,
+        binary: bool = False,
+        added_lines: Sequence[tuple[int, str]] = (),
+    ) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "previous_path", previous_path)
+        object.__setattr__(self, "similarity", similarity)
+        object.__setattr__(self, "added_lines", added_lines)
+        object.__setattr__(self, "_binary", binary)
+
+    @property
+    def binary(self) -> bool:
+        """Binary by git's test: it adds no lines. A file added whole whose lines are read only
+        when asked for (`WholeFile.deferred`) is read to tell."""
+        lines = self.added_lines
+        return self._binary or (isinstance(lines, WholeFile) and lines.binary)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChangedFile):
+            return NotImplemented
+        return (self.path, self.status, self.previous_path, self.similarity, self.binary) == (
+            other.path,
+            other.status,
+            other.previous_path,
+            other.similarity,
+            other.binary,
+        ) and self.added_lines == other.added_lines
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.status, self.previous_path))
+
+    def __repr__(self) -> str:
+        return (
+            f"ChangedFile(path={self.path!r}, status={self.status!r}, previous_path={self.previous_path!r}, "
+            f"similarity={self.similarity!r}, binary={self.binary!r}, added_lines={self.added_lines!r})"
+        )
 
 
 @dataclass

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 
 import yaml
 
+from checks.added_lines import is_binary
 from checks.context import AuditContext, Verdict
-from checks.files import head_paths, is_binary
+from checks.files import head_paths
 from checks.governance import NOT_GOVERNED
 from checks.manifests import read_forge_json
 from checks.model import Finding

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from checks import added_lines
-from checks.files import is_binary
+from checks.added_lines import is_binary
 from checks.source import EMPTY_TREE, Change, ChangedFile, Status
 from forgeguard_app.github import compare
 from forgeguard_app.github.compare import STATUS, Compare
