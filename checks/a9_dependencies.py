@@ -12,6 +12,10 @@ Diff-aware: an undeclared import is a failure when its line was added by the
 change, when a dependency manifest changed, or with `--full`; one already
 there, or an optional one (`if TYPE_CHECKING:`, a `try` catching
 `ImportError`), is a notice. Vendored code is left out unless configured.
+
+A file this Python cannot parse is a failure, unless this Python is older than
+every version the project supports (`requires-python`): then the file may use
+newer syntax, and it is a notice, neither judged nor its imports checked.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -57,6 +62,8 @@ TEST_DATA_FOLDERS = frozenset({"data", "fixtures", "testdata", "test_data"})
 """Folders of a test tree that hold inputs for the tests (a formatter's sample files), not code."""
 _TEST_FILE = re.compile(r"(?:^|/)tests?/|(?:^|/)test_[^/]*\.pyi?$|_test\.pyi?$|(?:^|/)conftest\.py$")
 SHOW = 5
+RUNNING_PYTHON: tuple[int, int] = (sys.version_info.major, sys.version_info.minor)
+"""The Python whose grammar judges syntax (read once by `run`; tests set it)."""
 _OPTIONAL = {
     "TYPE_CHECKING": "optional: under TYPE_CHECKING",
     "ImportError": "optional: in a try that catches ImportError",
@@ -202,6 +209,10 @@ class _Problems:
     failures: int = 0
     notices: int = 0
     syntax_errors: int = 0
+    not_judged: list[str] = field(default_factory=list)
+    """Files this Python cannot parse whose project supports only newer Pythons."""
+    judge_on: tuple[int, int] = (0, 0)
+    """A Python that would judge every file of `not_judged`."""
     unmanifested: list[str] = field(default_factory=list)
     read: set[str] = field(default_factory=set)
     """Manifests that were consulted for an undeclared import."""
@@ -408,8 +419,29 @@ def prepare(ctx: AuditContext) -> None:
     ctx.memo[_STARTED] = (small, imports_py.start_imports(ctx.head, small, ctx.cache, ctx.workers))
 
 
+def _version(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _not_judged(path: str, line: int, requires_python: str | None, running: tuple[int, int]) -> Finding:
+    """The notice for a file that `running` cannot parse, in a project that supports only newer Pythons."""
+    oldest = _version(stdlib.oldest_supported(requires_python) or running)
+    message = (
+        f"does not parse (line {line}) on Python {_version(running)}, which ForgeGuard runs on; "
+        f"the project supports only Python {oldest} and newer (requires-python {requires_python}), "
+        "so the file is not judged and its imports are not checked "
+        f"(running ForgeGuard on Python {oldest} or newer judges it)"
+    )
+    return Finding(path, message, "notice", line, line)
+
+
 def _check_python(
-    ctx: AuditContext, files: list[str], manifests: _Manifests, dep_file: str | None, out: _Problems
+    ctx: AuditContext,
+    files: list[str],
+    manifests: _Manifests,
+    dep_file: str | None,
+    out: _Problems,
+    running: tuple[int, int],
 ) -> int:
     layout = _Layout.of(ctx.head.paths())
     index = _PythonManifestIndex(ctx, dep_file)
@@ -427,13 +459,19 @@ def _check_python(
     pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
     for path in small:
         result = parsed[path]
-        if result.syntax_error_line is not None:
-            line = result.syntax_error_line
-            out.findings.append(Finding(path, f"syntax error at line {line}", "failure", line, line))
-            out.syntax_errors += 1
-            continue
         manifest_paths = index.for_file(path)
         manifest = manifests.python(manifest_paths) if manifest_paths else None
+        if result.syntax_error_line is not None:
+            line = result.syntax_error_line
+            requires_python = manifest.requires_python if manifest else None
+            if stdlib.judges_syntax(requires_python, running):
+                out.findings.append(Finding(path, f"syntax error at line {line}", "failure", line, line))
+                out.syntax_errors += 1
+            else:
+                out.findings.append(_not_judged(path, line, requires_python, running))
+                out.not_judged.append(path)
+                out.judge_on = max(out.judge_on, stdlib.oldest_supported(requires_python) or running)
+            continue
         folder = manifest_folder(manifest_paths[0]) if manifest_paths else ""
         roots = [
             "",
@@ -583,7 +621,8 @@ def run(ctx: AuditContext) -> Verdict:
     out = _Problems()
     py_files = [f for f in files if f.endswith(PY_EXTENSIONS)]
     js_files = [f for f in files if imports_js.is_js(f)]
-    checked = _check_python(ctx, py_files, manifests, dep_file, out)
+    running = RUNNING_PYTHON
+    checked = _check_python(ctx, py_files, manifests, dep_file, out, running)
     checked += _check_js(ctx, js_files, manifests, dep_file, out)
 
     notes: list[str] = []
@@ -597,6 +636,13 @@ def run(ctx: AuditContext) -> Verdict:
         notes.append(
             f"{out.notices} undeclared import(s) reported as notices "
             "(optional, or already there before this change)."
+        )
+    if out.not_judged:
+        shown = ", ".join(out.not_judged[:SHOW]) + ("." if len(out.not_judged) <= SHOW else " …")
+        notes.append(
+            f"{len(out.not_judged)} file(s) use syntax newer than Python {_version(running)} "
+            "and were not judged, their imports not checked "
+            f"(ForgeGuard on Python {_version(out.judge_on)} or newer judges them): {shown}"
         )
     note = (" " + " ".join(notes) if notes else "") + vendored_note
 
@@ -626,13 +672,16 @@ def run(ctx: AuditContext) -> Verdict:
         )
     if parts:
         return Verdict("fail", " ".join(parts) + note, out.findings)
+    judged = len(files) - len(out.not_judged)
+    if judged == 0:
+        return Verdict("pass", f"No source file could be judged.{note}", out.findings)
     if checked == 0:
-        return Verdict("pass", f"No third-party imports in {len(files)} source file(s).{note}", out.findings)
+        return Verdict("pass", f"No third-party imports in {judged} source file(s).{note}", out.findings)
     if out.notices:
         declared = f"{checked - out.notices} of {checked} third-party import(s)"
-        return Verdict("pass", f"{declared} in {len(files)} source file(s) are declared.{note}", out.findings)
+        return Verdict("pass", f"{declared} in {judged} source file(s) are declared.{note}", out.findings)
     return Verdict(
         "pass",
-        f"All {checked} third-party import(s) in {len(files)} source file(s) are declared.{note}",
+        f"All {checked} third-party import(s) in {judged} source file(s) are declared.{note}",
         out.findings,
     )

@@ -3,7 +3,8 @@
 The module lists come from the `stdlib-list` package (one list per Python
 version, data, not this interpreter's `sys.stdlib_module_names`), so the
 answer is the same on every machine. A project's `requires-python` picks the
-versions; without one, 3.9 to the newest listed.
+versions; without one, 3.9 to the newest listed. The oldest version it admits
+also decides whether this interpreter's grammar may judge a file's syntax.
 """
 
 from __future__ import annotations
@@ -26,20 +27,51 @@ def _top_level(version: str) -> frozenset[str]:
     return frozenset(name.split(".")[0] for name in stdlib_list(version))
 
 
+def _specifier(requires_python: str | None) -> SpecifierSet | None:
+    if not requires_python:
+        return None
+    try:
+        return SpecifierSet(requires_python.replace("'", "").replace('"', ""))
+    except InvalidSpecifier:
+        return None
+
+
+def _allows(spec: SpecifierSet, version: str) -> bool:
+    # "3.9.*" or ">=3.9.2" should admit 3.9: compare the newest patch release a version may have
+    return spec.contains(f"{version}.99", prereleases=True) or spec.contains(version)
+
+
 def supported_versions(requires_python: str | None) -> tuple[str, ...]:
     """The listed Python 3 versions `requires_python` allows (3.9 onwards when unset or unreadable)."""
     versions = _python3_versions()
-    spec: SpecifierSet | None = None
-    if requires_python:
-        try:
-            spec = SpecifierSet(requires_python.replace("'", "").replace('"', ""))
-        except InvalidSpecifier:
-            spec = None
+    spec = _specifier(requires_python)
     if spec is None:
         return tuple(v for v in versions if Version(v) >= DEFAULT_OLDEST)
-    # "3.9.*" or ">=3.9.2" should admit 3.9: compare the newest patch release a version may have
-    allowed = [v for v in versions if spec.contains(f"{v}.99", prereleases=True) or spec.contains(v)]
+    allowed = [v for v in versions if _allows(spec, v)]
     return tuple(allowed) or (versions[-1],)
+
+
+@functools.cache
+def oldest_supported(requires_python: str | None) -> tuple[int, int] | None:
+    """The oldest Python 3 version `requires_python` allows (3.9 when unset or unreadable).
+
+    Not limited to the versions `stdlib-list` knows: ">=3.15" gives (3, 15). None when
+    it allows no Python 3 at all ("<3").
+    """
+    spec = _specifier(requires_python)
+    if spec is None:
+        return (DEFAULT_OLDEST.major, DEFAULT_OLDEST.minor)
+    return next(((3, minor) for minor in range(100) if _allows(spec, f"3.{minor}")), None)
+
+
+def judges_syntax(requires_python: str | None, running: tuple[int, int]) -> bool:
+    """Whether a Python `running` may call a file of a project with `requires_python` a syntax error.
+
+    Not when it is older than every version the project supports: the file may use
+    newer syntax (PEP 701 f-strings, `type X = int`), which an older grammar rejects.
+    """
+    oldest = oldest_supported(requires_python)
+    return oldest is None or running >= oldest
 
 
 @functools.cache
