@@ -1,9 +1,9 @@
 """Running the twelve checks on one change: `run_audit`.
 
-The engine applies `paths_ignore`, finds the governance folder, asks every
-check which files it will read, lets the checks with heavy per-file work
-start it on the audit's process pool (`prepare`), prefetches the files in one
-batch, reads the diff log once for the scope change and the phase, then runs
+The engine applies `paths_ignore`, finds the governance folder, lets the
+checks with heavy per-file work start it on the audit's process pool
+(`prepare`), asks every check which files it will read and prefetches them
+in one batch, reads the diff log once for the scope change and the phase, then runs
 each check in isolation: whatever goes wrong inside one check (its module
 failing to import included) becomes that check's `error`, and the others
 still run.
@@ -64,24 +64,30 @@ def run_audit(
 
     modules: dict[str, CheckModule] = {}
     load_errors: dict[str, str] = {}
-    wanted: set[str] = set(governance.difflog_candidates(ctx)) if ctx.governed else set()
     for spec in CHECKS:
         if _skip_reason(spec, ctx) is not None:
             continue
         try:
-            module = spec.load()
-            modules[spec.code] = module
-            wanted.update(module.wants(ctx))
+            modules[spec.code] = spec.load()
         except Exception as exc:
             load_errors[spec.code] = _one_line(exc, spec)
+
     ctx.workers = pool.Workers()
     try:
-        # Heavy work starts now, on the pool, and each check collects its own when it runs. A check
-        # that prepares reads its own files first (a large one streams them to the pool as they come).
+        # Heavy work starts first, on the pool, and each check collects its own when it runs; a
+        # large one reads its files itself, streaming them to the pool as they come.
         for module in modules.values():
             if isinstance(module, Prepares):
                 with contextlib.suppress(Exception):
                     module.prepare(ctx)
+        wanted: set[str] = set(governance.difflog_candidates(ctx)) if ctx.governed else set()
+        for spec in CHECKS:
+            if spec.code in modules:
+                try:
+                    wanted.update(modules[spec.code].wants(ctx))
+                except Exception as exc:
+                    load_errors[spec.code] = _one_line(exc, spec)
+                    del modules[spec.code]
         # Prefetching is a hint: when it fails, each check reads (and reports) for itself.
         with contextlib.suppress(Exception):
             head.prefetch(sorted(wanted))

@@ -80,9 +80,7 @@ def skip_reason(path: str, changed: ChangedFile, size: int | None) -> str | None
 
 
 def wants(ctx: AuditContext) -> Iterable[str]:
-    # W1 reads only the change's added lines, never a file of head. Loading the rules now,
-    # before any check starts a process pool, lets forked workers inherit them.
-    default_rules()
+    """Nothing: W1 reads only the change's added lines, never a file of head."""
     return ()
 
 
