@@ -225,7 +225,16 @@ def _forge_dep(ctx: AuditContext) -> str | None:
 class _PythonManifestIndex:
     """The Python manifests of each folder at head, found in one pass over the paths."""
 
+    @staticmethod
+    def of(ctx: AuditContext, dep_file: str | None) -> _PythonManifestIndex:
+        """The audit's index (made once: `wants` and `run` both ask)."""
+        index = ctx.memo.get(_INDEX)
+        if not (isinstance(index, _PythonManifestIndex) and index.asked_for == dep_file):
+            index = ctx.memo[_INDEX] = _PythonManifestIndex(ctx, dep_file)
+        return index
+
     def __init__(self, ctx: AuditContext, dep_file: str | None) -> None:
+        self.asked_for = dep_file
         self.dep_file = dep_file if dep_file and not dep_file.endswith("package.json") else None
         found: dict[str, list[str]] = {}
         for p in ctx.head.paths():
@@ -268,6 +277,9 @@ def is_test_data(path: str) -> bool:
     return any(part in TEST_DATA_FOLDERS for part in path[len(tree) + 1 :].split("/")[:-1])
 
 
+_STARTED = "A9.imports"
+"""`ctx.memo` key of the parsing `prepare` started: (the files, their pending imports)."""
+_INDEX = "A9.manifest-index"
 _AUDITED = "A9.audited"
 """`ctx.memo` key of `_audited`'s answer (asked by `wants`, `prepare` and `run`)."""
 
@@ -292,14 +304,17 @@ def wants(ctx: AuditContext) -> Iterable[str]:
     dep_file = _forge_dep(ctx)
     py_files = [f for f in files if f.endswith(PY_EXTENSIONS)]
     js_files = [f for f in files if imports_js.is_js(f)]
-    # files whose imports are cached by blob id need not be fetched at all
-    wanted: set[str] = {
-        "forge.json",
-        *imports_py.uncached(ctx.head, py_files, ctx.cache),
-        *imports_js.uncached(ctx.head, js_files, ctx.cache),
-    }
+    # files whose imports are cached by blob id need not be fetched at all; `prepare` has already
+    # looked them up (and read the ones it streams to the pool itself)
+    started = ctx.memo.get(_STARTED)
+    unread = (
+        started[1].unread
+        if isinstance(started, tuple)
+        else imports_py.uncached(ctx.head, py_files, ctx.cache)
+    )
+    wanted: set[str] = {"forge.json", *unread, *imports_js.uncached(ctx.head, js_files, ctx.cache)}
     folders = {f.rsplit("/", 1)[0] if "/" in f else "" for f in py_files}
-    index = _PythonManifestIndex(ctx, dep_file)
+    index = _PythonManifestIndex.of(ctx, dep_file)
     for folder in folders:
         wanted.update(index.for_file(join(folder, "x.py")))
     for folder in {f.rsplit("/", 1)[0] if "/" in f else "" for f in js_files}:
@@ -403,10 +418,6 @@ def _declared_message(path: str, line: int, module: str, manifest: Manifest, tes
     return f"{path}:{line} imports '{module}' but {where} does not declare '{dist}'"
 
 
-_STARTED = "A9.imports"
-"""`ctx.memo` key of the parsing `prepare` started: (the files, their pending imports)."""
-
-
 def _parseable(ctx: AuditContext, files: list[str]) -> list[str]:
     """The Python files small enough to parse."""
     return [f for f in files if (ctx.head.size(f) or 0) <= MAX_PARSE_BYTES]
@@ -444,7 +455,7 @@ def _check_python(
     running: tuple[int, int],
 ) -> int:
     layout = _Layout.of(ctx.head.paths())
-    index = _PythonManifestIndex(ctx, dep_file)
+    index = _PythonManifestIndex.of(ctx, dep_file)
     levels = _Levels(ctx)
     first_party = set(ctx.config.a9_first_party)
     small = _parseable(ctx, files)
@@ -454,24 +465,14 @@ def _check_python(
     started = ctx.memo.pop(_STARTED, None)
     if not (isinstance(started, tuple) and started[0] == small):
         started = (small, imports_py.start_imports(ctx.head, small, ctx.cache, ctx.workers))
-    parsed = started[1].result()
     checked = 0
-    pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
-    for path in small:
-        result = parsed[path]
+    found: dict[str, tuple[list[imports_py.PyImport], Manifest | None, bool]] = {}
+
+    def questioned_in(path: str, result: imports_py.PyImports) -> None:
+        """Count the file's third-party imports and keep the ones no manifest declares."""
+        nonlocal checked
         manifest_paths = index.for_file(path)
         manifest = manifests.python(manifest_paths) if manifest_paths else None
-        if result.syntax_error_line is not None:
-            line = result.syntax_error_line
-            requires_python = manifest.requires_python if manifest else None
-            if stdlib.judges_syntax(requires_python, running):
-                out.findings.append(Finding(path, f"syntax error at line {line}", "failure", line, line))
-                out.syntax_errors += 1
-            else:
-                out.findings.append(_not_judged(path, line, requires_python, running))
-                out.not_judged.append(path)
-                out.judge_on = max(out.judge_on, stdlib.oldest_supported(requires_python) or running)
-            continue
         folder = manifest_folder(manifest_paths[0]) if manifest_paths else ""
         roots = [
             "",
@@ -502,7 +503,30 @@ def _check_python(
             if manifest is None or not any(is_declared(n, manifest, test=test, build=build) for n in names):
                 questioned.append(imp)
         if questioned:
-            pending.append((path, result, questioned, manifest, test))
+            found[path] = (questioned, manifest, test)
+
+    # each file is looked at as its batch comes back, while later batches are still being parsed
+    for path, result in started[1].completed():
+        if result.syntax_error_line is None:
+            questioned_in(path, result)
+    parsed = started[1].result()
+    pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
+    for path in small:
+        result = parsed[path]
+        if result.syntax_error_line is not None:
+            manifest_paths = index.for_file(path)
+            manifest = manifests.python(manifest_paths) if manifest_paths else None
+            line = result.syntax_error_line
+            requires_python = manifest.requires_python if manifest else None
+            if stdlib.judges_syntax(requires_python, running):
+                out.findings.append(Finding(path, f"syntax error at line {line}", "failure", line, line))
+                out.syntax_errors += 1
+            else:
+                out.findings.append(_not_judged(path, line, requires_python, running))
+                out.not_judged.append(path)
+                out.judge_on = max(out.judge_on, stdlib.oldest_supported(requires_python) or running)
+        elif path in found:
+            pending.append((path, result, *found[path]))
     # Only the syntax tree tells an optional import, an allow comment or a statement's lines; it is
     # built for the files that have questioned imports and could need it (in a --full audit: the
     # files that mention TYPE_CHECKING, ImportError or allow-import).

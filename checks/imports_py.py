@@ -22,7 +22,7 @@ import functools
 import re
 import symtable
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -85,25 +85,20 @@ class PyImports:
     @staticmethod
     def from_data(data: object) -> PyImports | None:
         """Rebuild from `to_data`; None when the data is not of that shape (a bad cache entry)."""
-        if not isinstance(data, list) or len(data) != 3:
+        # exact type tests (`type(x) is`): this runs once per file of an audit
+        if type(data) is not list or len(data) != 3:
             return None
         err, items, markers = data
-        if not (err is None or isinstance(err, int)) or not isinstance(items, list):
-            return None
-        if not isinstance(markers, bool):
+        if not (err is None or type(err) is int) or type(items) is not list or type(markers) is not bool:
             return None
         imports: list[PyImport] = []
         for item in items:
-            if not (isinstance(item, list) and len(item) == 4):
+            if type(item) is not list or len(item) != 4:
                 return None
             module, line, level, names = item
-            if not (
-                isinstance(module, str)
-                and isinstance(line, int)
-                and isinstance(level, int)
-                and isinstance(names, list)
-                and all(isinstance(n, str) for n in names)
-            ):
+            if type(module) is not str or type(line) is not int or type(level) is not int:
+                return None
+            if type(names) is not list or any(type(n) is not str for n in names):
                 return None
             imports.append(PyImport(module, line, level, tuple(names)))
         return PyImports(tuple(imports), err, markers)
@@ -198,7 +193,8 @@ def import_contexts(data: bytes) -> dict[int, ImportContext]:
 
 CONTEXT_CACHE_KIND = "py-import-context/1"
 CONTEXT_POOL_THRESHOLD = 24
-"""Below this many files whose syntax trees A9 needs, a process pool costs more than it saves."""
+"""Below this many files whose syntax trees A9 needs, starting a process pool costs more than it
+saves (the audit's pool, once running and idle, takes any two or more)."""
 
 
 def _contexts_batch(batch: Sequence[bytes]) -> list[list[list[object]]]:
@@ -234,7 +230,10 @@ def contexts_many(
         else:
             todo[path] = data
     keys = list(todo)
-    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
+    if workers is not None and workers.idle():
+        parallel = len(keys) >= 2  # the audit's workers are already there
+    else:
+        parallel = len(keys) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
     batches = pool.split(keys, [len(todo[k]) for k in keys], pool.cpu_count() * 4 if parallel else 1)
     sources = [[todo[k] for k in b] for b in batches]
     results = pool.map_batches(_contexts_batch, sources, parallel=parallel, workers=workers)
@@ -362,18 +361,28 @@ class PendingImports:
         self._parts = parts
         self._blob_of = blob_of
         self._cache = cache
-        self._done = False
+        self.unread = [path for path in blob_of if path not in known]
+        """The paths whose imports were not cached when reading started."""
+
+    def completed(self) -> Iterator[tuple[str, PyImports]]:
+        """Each file's imports: the known ones first, then each batch's as soon as it is parsed."""
+        yield from list(self._known.items())
+        while self._parts:
+            fresh: list[tuple[str, PyImports]] = []
+            for path, data in self._parts[0]():
+                imports = PyImports.from_data(data) or PyImports()
+                fresh.append((path, imports))
+                blob = self._blob_of.get(path)
+                if self._cache is not None and blob is not None:
+                    self._cache.put(CACHE_KIND, blob, imports.to_data())
+            self._known.update(fresh)
+            del self._parts[0]
+            yield from fresh
 
     def result(self) -> dict[str, PyImports]:
-        if not self._done:
-            self._done = True
-            for part in self._parts:
-                for path, data in part():
-                    imports = PyImports.from_data(data) or PyImports()
-                    self._known[path] = imports
-                    blob = self._blob_of.get(path)
-                    if self._cache is not None and blob is not None:
-                        self._cache.put(CACHE_KIND, blob, imports.to_data())
+        """Every file's imports (waiting for the batches still being parsed)."""
+        for _ in self.completed():
+            pass
         return self._known
 
 

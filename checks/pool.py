@@ -97,6 +97,10 @@ class Workers:
 
         return Pending(collect)
 
+    def idle(self) -> bool:
+        """True when the pool's workers are running and have nothing to do: a batch costs little."""
+        return self._executor is not None and not self._broken and not self.busy()
+
     def busy(self) -> bool:
         """True while batches submitted earlier are still waiting or running."""
         self._outstanding = [f for f in self._outstanding if not f.done()]
