@@ -15,7 +15,10 @@ Run: .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/a9_vs_deptry.
 
 Each figure is the median of RUNS runs, wall clock and CPU (user + sys of the
 child and its workers), the two tools interleaved so that both see the same
-load. The ratio is A9 wall / deptry wall.
+load. The ratio is A9 wall / deptry wall. On a shared machine whose speed
+drifts within a minute, two more estimates are printed: the median of each
+interleaved pair's ratio (a pair sees the same load), and the best A9 run over
+the best deptry run (the least disturbed run of each, as `timeit` reports).
 """
 
 from __future__ import annotations
@@ -143,9 +146,12 @@ def main() -> None:
                 theirs.append(deptry(repo, requirements))
             a_wall, a_cpu = (statistics.median(x) for x in zip(*ours, strict=True))
             d_wall, d_cpu = (statistics.median(x) for x in zip(*theirs, strict=True))
+            paired = statistics.median(a[0] / d[0] for a, d in zip(ours, theirs, strict=True))
+            best = min(a[0] for a in ours) / min(d[0] for d in theirs)
             print(
                 f"{repo.name}: A9 {a_wall:.2f} s wall, {a_cpu:.2f} s CPU; deptry {d_wall:.2f} s wall, "
-                f"{d_cpu:.2f} s CPU; ratio A9 / deptry = {a_wall / d_wall:.2f} wall, {a_cpu / d_cpu:.2f} CPU"
+                f"{d_cpu:.2f} s CPU; ratio A9 / deptry = {a_wall / d_wall:.2f} wall, {a_cpu / d_cpu:.2f} CPU; "
+                f"median of paired runs' ratios {paired:.2f}; best run / best run {best:.2f}"
             )
 
 

@@ -24,7 +24,7 @@ import symtable
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from checks import cache as analysis_cache
 from checks import pool
@@ -42,9 +42,10 @@ _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 _MARKERS = re.compile(rb"TYPE_CHECKING|ImportError|ModuleNotFoundError|allow-import")
 
 
-@dataclass(frozen=True)
-class PyImport:
-    """One imported module: `import a.b` gives module "a.b"; `from .x import y` level 1."""
+class PyImport(NamedTuple):
+    """One imported module: `import a.b` gives module "a.b"; `from .x import y` level 1.
+
+    A named tuple: a large audit makes one for each of tens of thousands of imports."""
 
     module: str
     line: int
@@ -139,14 +140,18 @@ def syntax_tree(data: bytes) -> ast.Module | SyntaxError:
 
 def parse_imports(data: bytes) -> PyImports:
     """The imports of one Python file's bytes (BOM and any encoding cookie honoured)."""
+    return PyImports.from_data(_parsed(data)) or PyImports()
+
+
+def _parsed(data: bytes) -> list[object]:
+    """`parse_imports(data).to_data()`, without the objects in between (what a pool worker sends)."""
     markers = _MARKERS.search(data) is not None
     try:
         _judged(_scopes, data)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         # a symbol-table error may still parse (`nonlocal x` at module level): the syntax tree decides
-        return _from_tree(data, markers)
-    found = [PyImport(s.module, s.line, s.level, s.names) for s in import_statements(data)]
-    return PyImports(tuple(found), None, markers)
+        return _from_tree(data, markers).to_data()
+    return [None, [[s.module, s.line, s.level, list(s.names)] for s in import_statements(data)], markers]
 
 
 def _from_tree(data: bytes, markers: bool) -> PyImports:
@@ -316,7 +321,7 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 
 
 def _parse_batch(batch: Sequence[bytes]) -> list[list[object]]:
-    return [parse_imports(b).to_data() for b in batch]
+    return [_parsed(b) for b in batch]
 
 
 def _parse_batches(blobs: Mapping[str, bytes], workers: int | None) -> tuple[list[list[str]], bool]:
