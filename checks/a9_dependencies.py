@@ -505,10 +505,16 @@ def _check_python(
         if questioned:
             found[path] = (questioned, manifest, test)
 
+    # Only the syntax tree tells an optional import, an allow comment or a statement's lines; it is
+    # built for the files that have questioned imports and could need it (in a --full audit: the
+    # files that mention TYPE_CHECKING, ImportError or allow-import).
+    contexts = imports_py.Contexts(ctx.head, ctx.cache, ctx.workers)
     # each file is looked at as its batch comes back, while later batches are still being parsed
     for path, result in started[1].completed():
         if result.syntax_error_line is None:
             questioned_in(path, result)
+            if path in found and (result.markers or not levels.strict):
+                contexts.add(path)
     parsed = started[1].result()
     pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
     for path in small:
@@ -527,13 +533,9 @@ def _check_python(
                 out.judge_on = max(out.judge_on, stdlib.oldest_supported(requires_python) or running)
         elif path in found:
             pending.append((path, result, *found[path]))
-    # Only the syntax tree tells an optional import, an allow comment or a statement's lines; it is
-    # built for the files that have questioned imports and could need it (in a --full audit: the
-    # files that mention TYPE_CHECKING, ImportError or allow-import).
-    need = [p for p, result, *_ in pending if result.markers or not levels.strict]
-    contexts = imports_py.contexts_many(ctx.head, need, ctx.cache, ctx.workers)
+    trees = contexts.result()
     for path, result, questioned, manifest, test in pending:
-        _judge(path, result, questioned, manifest, test, contexts.get(path, {}), levels, out)
+        _judge(path, result, questioned, manifest, test, trees.get(path, {}), levels, out)
     return checked
 
 

@@ -251,6 +251,45 @@ def contexts_many(
     return out
 
 
+class Contexts:
+    """`contexts_for` of files named one at a time (`add`), collected with `result()`.
+
+    While the audit's pool is running, each file's syntax tree is started on it at once, so the
+    trees of the first files questioned are built while later files are still being parsed;
+    otherwise they are built together by `contexts_many` when the result is asked for.
+    """
+
+    def __init__(self, snapshot: Snapshot, cache: AnalysisCache | None, workers: pool.Workers | None) -> None:
+        self._snapshot = snapshot
+        self._cache = cache
+        self._workers = workers
+        self._started: dict[str, tuple[str | None, pool.Pending[list[list[list[object]]]]]] = {}
+        self._later: list[str] = []
+
+    def add(self, path: str) -> None:
+        blob = self._snapshot.blob_id(path)
+        cached = (
+            blob is not None
+            and self._cache is not None
+            and _contexts_from_data(self._cache.get(CONTEXT_CACHE_KIND, blob)) is not None
+        )
+        workers = self._workers if self._workers is not None and self._workers.running() else None
+        data = None if cached or workers is None else self._snapshot.read(path)
+        if workers is None or data is None:
+            self._later.append(path)  # read back from the cache, or built with the rest
+            return
+        self._started[path] = (blob, workers.submit(_contexts_batch, [[data]], first=True))
+
+    def result(self) -> dict[str, dict[int, ImportContext]]:
+        out = contexts_many(self._snapshot, self._later, self._cache, self._workers)
+        for path, (blob, pending) in self._started.items():
+            found = pending.results()[0][0]
+            out[path] = _contexts_from_data(found) or {}
+            if self._cache is not None and blob is not None:
+                self._cache.put(CONTEXT_CACHE_KIND, blob, found)
+        return out
+
+
 def _contexts_from_data(data: object) -> dict[int, ImportContext] | None:
     if not isinstance(data, list):
         return None

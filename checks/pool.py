@@ -17,8 +17,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
@@ -67,49 +68,102 @@ def start(
 
 
 class Workers:
-    """One process pool for the whole of an audit, its workers started at the first `submit`."""
+    """One process pool for the whole of an audit, its workers started at the first `submit`.
+
+    Batches wait here and go to the pool a few at a time (twice as many as there are workers),
+    so a batch submitted `first` (a small job that gates the end of a check) runs next instead of
+    after everything submitted before it. Batches go to the pool whenever a caller submits or
+    waits for results; everything happens on the caller's thread.
+    """
 
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self._broken = cpu_count() < 2
-        self._outstanding: list[Future[Any]] = []
+        self._waiting: deque[tuple[Future[Any], Callable[[Any], Any], Any]] = deque()
+        self._running: dict[Future[Any], Future[Any]] = {}
+        """The pool's future of each batch sent to it → the future handed to the caller."""
 
-    def submit(self, fn: Callable[[T], R], batches: Sequence[T]) -> Pending[R]:
-        """Start the batches on the pool (in this process, when asked, if there is no pool)."""
+    def submit(self, fn: Callable[[T], R], batches: Sequence[T], *, first: bool = False) -> Pending[R]:
+        """Start the batches on the pool (in this process, when asked, if there is no pool);
+        `first`: ahead of the batches still waiting."""
         local = Pending(lambda: [fn(b) for b in batches])
         if self._broken or not batches:
             return local
         try:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(max_workers=cpu_count(), mp_context=_context())
-            futures = [self._executor.submit(fn, b) for b in batches]
+            ours: list[Future[R]] = [Future() for _ in batches]
+            items = [(f, fn, b) for f, b in zip(ours, batches, strict=True)]
+            if first:
+                self._waiting.extendleft(reversed(items))
+            else:
+                self._waiting.extend(items)
+            self._send()
         except (BrokenProcessPool, OSError, RuntimeError):
             self._broken = True
             return local
-        self._outstanding.extend(futures)
 
         def collect() -> list[R]:
             try:
-                return [f.result() for f in futures]
+                return [self._result(f) for f in ours]
             except (BrokenProcessPool, OSError, RuntimeError):
                 self._broken = True
                 return local.results()
 
         return Pending(collect)
 
+    def _send(self) -> None:
+        """Hand waiting batches to the pool while fewer than twice its workers are there."""
+        assert self._executor is not None
+        while self._waiting and len(self._running) < 2 * cpu_count():
+            ours, fn, batch = self._waiting.popleft()
+            self._running[self._executor.submit(fn, batch)] = ours
+
+    def _settle(self) -> None:
+        """Pass each finished batch's outcome on to the caller's future."""
+        for theirs in [f for f in self._running if f.done()]:
+            ours = self._running.pop(theirs)
+            if theirs.cancelled():
+                ours.cancel()
+            elif (exc := theirs.exception()) is not None:
+                ours.set_exception(exc)
+            else:
+                ours.set_result(theirs.result())
+
+    def _result(self, ours: Future[R]) -> R:
+        """`ours`'s result, keeping the pool fed while waiting for it."""
+        while not ours.done():
+            self._settle()
+            if self._executor is not None:
+                self._send()
+            if ours.done():
+                break
+            if not self._running:
+                raise RuntimeError("a batch was neither waiting nor running")
+            wait(list(self._running), return_when=FIRST_COMPLETED)
+        return ours.result()
+
+    def running(self) -> bool:
+        """True when the pool's workers are started (a batch submitted now costs no start)."""
+        return self._executor is not None and not self._broken
+
     def idle(self) -> bool:
         """True when the pool's workers are running and have nothing to do: a batch costs little."""
-        return self._executor is not None and not self._broken and not self.busy()
+        return self.running() and not self.busy()
 
     def busy(self) -> bool:
         """True while batches submitted earlier are still waiting or running."""
-        self._outstanding = [f for f in self._outstanding if not f.done()]
-        return bool(self._outstanding)
+        self._settle()
+        return bool(self._waiting or self._running)
 
     def close(self) -> None:
+        for ours, _, _ in self._waiting:
+            ours.cancel()
+        self._waiting.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        self._settle()
 
 
 def map_batches(

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from checks import pool
 from checks.cache import MemoryCache
-from checks.imports_py import PyImport, PyImports, import_contexts, imports_for, parse_imports, parse_many
+from checks.imports_py import (
+    Contexts,
+    PyImport,
+    PyImports,
+    contexts_many,
+    import_contexts,
+    imports_for,
+    parse_imports,
+    parse_many,
+)
 from tests.checks.memsource import MemSnapshot
 
 
@@ -127,3 +137,25 @@ def test_a_corrupt_cache_entry_is_recomputed() -> None:
     assert blob is not None
     cache.put("py-imports/1", blob, "garbage")
     assert imports_for(snap, ["a.py"], cache)["a.py"].imports[0].module == "os"
+
+
+OPTIONAL = (
+    "try:\n    import yaml\nexcept ImportError:\n    yaml = None\n"
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import attr\n"
+)
+
+
+def test_contexts_started_on_a_running_pool_equal_the_ones_built_here() -> None:
+    snapshot = MemSnapshot({f"m{i}.py": OPTIONAL + f"x = {i}\n" for i in range(4)})
+    paths = sorted(snapshot.paths())
+    workers = pool.Workers()
+    try:
+        workers.submit(len, [[1], [2]]).results()  # the pool is running
+        on_pool = Contexts(snapshot, MemoryCache(), workers)
+        for path in paths:
+            on_pool.add(path)
+        found = on_pool.result()
+        assert found == contexts_many(snapshot, paths)
+        assert {c.optional for c in found["m0.py"].values()} == {"ImportError", "TYPE_CHECKING", None}
+    finally:
+        workers.close()

@@ -74,3 +74,29 @@ def test_map_batches_on_the_audits_workers_gives_the_same_results() -> None:
         )
     finally:
         workers.close()
+
+
+def started_at(batch: list[float]) -> float:
+    start = time.monotonic()
+    time.sleep(batch[0])
+    return start
+
+
+@pytest.mark.skipif(pool.cpu_count() < 2, reason="one core: the batches run in this process by design")
+def test_a_batch_submitted_first_runs_before_the_batches_still_waiting() -> None:
+    workers = pool.Workers()
+    try:
+        queued = workers.submit(started_at, [[0.2]] * (4 * pool.cpu_count()))
+        urgent = workers.submit(started_at, [[0.0]], first=True)
+        assert urgent.results()[0] < max(queued.results())
+    finally:
+        workers.close()
+
+
+def test_more_batches_than_the_pool_takes_at_once_all_give_their_results() -> None:
+    workers = pool.Workers()
+    try:
+        batches = [[n] for n in range(10 * pool.cpu_count())]
+        assert workers.submit(square_all, batches).results() == [square_all(b) for b in batches]
+    finally:
+        workers.close()
