@@ -468,30 +468,44 @@ def _check_python(
     checked = 0
     found: dict[str, tuple[list[imports_py.PyImport], Manifest | None, bool]] = {}
 
+    per_folder: dict[str, tuple[Manifest | None, list[str], frozenset[str]]] = {}
+    local: dict[tuple[str, str], bool] = {}
+
     def questioned_in(path: str, result: imports_py.PyImports) -> None:
         """Count the file's third-party imports and keep the ones no manifest declares."""
         nonlocal checked
-        manifest_paths = index.for_file(path)
-        manifest = manifests.python(manifest_paths) if manifest_paths else None
-        folder = manifest_folder(manifest_paths[0]) if manifest_paths else ""
-        roots = [
-            "",
-            "src",
-            folder or "",
-            join(folder or "", "src"),
-            *(manifest.package_dirs if manifest else []),
-        ]
-        std = stdlib.modules(manifest.requires_python if manifest else None)
+        here = path.rpartition("/")[0]
+        if here not in per_folder:
+            manifest_paths = index.for_file(path)
+            manifest = manifests.python(manifest_paths) if manifest_paths else None
+            folder = manifest_folder(manifest_paths[0]) if manifest_paths else ""
+            roots = [
+                "",
+                "src",
+                folder or "",
+                join(folder or "", "src"),
+                *(manifest.package_dirs if manifest else []),
+            ]
+            per_folder[here] = (
+                manifest,
+                roots,
+                stdlib.modules(manifest.requires_python if manifest else None),
+            )
+        manifest, roots, std = per_folder[here]
         # test/dev requirements declare the imports of test files and of files outside the shipped
         # packages (noxfile.py, scripts/, docs/conf.py); a package's modules need runtime requirements
-        test = is_test_file(path) or not layout.is_package(path.rpartition("/")[0])
+        test = is_test_file(path) or not layout.is_package(here)
         build = posixpath.basename(path) == "setup.py"
         questioned = []
         for imp in result.imports:
             if imp.relative or not imp.module:
                 continue
             top = imp.module.split(".")[0]
-            if top in std or top in ALWAYS_LOCAL or top in first_party or layout.is_local(top, path, roots):
+            if top in std or top in ALWAYS_LOCAL or top in first_party:
+                continue
+            if (top, here) not in local:  # the same for every file of the folder
+                local[top, here] = layout.is_local(top, path, roots)
+            if local[top, here]:
                 continue
             if _ignored(imp.module, ctx.config.a9_ignore):
                 continue

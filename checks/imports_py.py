@@ -24,7 +24,7 @@ import symtable
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from checks import cache as analysis_cache
 from checks import pool
@@ -82,6 +82,13 @@ class PyImports:
             [[i.module, i.line, i.level, list(i.names)] for i in self.imports],
             self.markers,
         ]
+
+    @staticmethod
+    def from_parsed(data: Sequence[Any]) -> PyImports:
+        """Rebuild from `_parsed`'s answer, unchecked: it is of that shape by making (a pool worker
+        sends it); `from_data` checks what comes from elsewhere."""
+        err, items, markers = data
+        return PyImports(tuple(PyImport(m, n, lv, tuple(ns)) for m, n, lv, ns in items), err, markers)
 
     @staticmethod
     def from_data(data: object) -> PyImports | None:
@@ -143,7 +150,7 @@ def parse_imports(data: bytes) -> PyImports:
     return PyImports.from_data(_parsed(data)) or PyImports()
 
 
-def _parsed(data: bytes) -> list[object]:
+def _parsed(data: bytes) -> list[Any]:
     """`parse_imports(data).to_data()`, without the objects in between (what a pool worker sends)."""
     markers = _MARKERS.search(data) is not None
     try:
@@ -359,7 +366,7 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     return False
 
 
-def _parse_batch(batch: Sequence[bytes]) -> list[list[object]]:
+def _parse_batch(batch: Sequence[bytes]) -> list[list[Any]]:
     return [_parsed(b) for b in batch]
 
 
@@ -387,7 +394,7 @@ def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | No
     return analysis_cache.uncached(snapshot, paths, cache, lambda _path: CACHE_KIND, PyImports.from_data)
 
 
-Parsed = Callable[[], list[tuple[str, object]]]
+Parsed = Callable[[], list[tuple[str, list[Any]]]]
 """Waits for some files' parse results: (path, `PyImports.to_data()`) of each."""
 
 
@@ -414,11 +421,11 @@ class PendingImports:
         while self._parts:
             fresh: list[tuple[str, PyImports]] = []
             for path, data in self._parts[0]():
-                imports = PyImports.from_data(data) or PyImports()
+                imports = PyImports.from_parsed(data)
                 fresh.append((path, imports))
                 blob = self._blob_of.get(path)
                 if self._cache is not None and blob is not None:
-                    self._cache.put(CACHE_KIND, blob, imports.to_data())
+                    self._cache.put(CACHE_KIND, blob, data)  # `_parsed` answers in `to_data`'s form
             self._known.update(fresh)
             del self._parts[0]
             yield from fresh
@@ -457,7 +464,7 @@ def start_imports(
     batches = pool.split(todo, [snapshot.size(p) or 0 for p in todo], cores * 8 if parallel else 1)
     if not parallel or workers is None:
 
-        def later() -> list[tuple[str, object]]:
+        def later() -> list[tuple[str, list[Any]]]:
             names, datas = _read(snapshot, batches, known)
             return _pairs(names, pool.map_batches(_parse_batch, datas, parallel=parallel))
 
@@ -488,11 +495,11 @@ def _read(
     return names, datas
 
 
-def _collected(names: list[list[str]], pending: pool.Pending[list[list[object]]]) -> list[tuple[str, object]]:
+def _collected(names: list[list[str]], pending: pool.Pending[list[list[Any]]]) -> list[tuple[str, list[Any]]]:
     return _pairs(names, pending.results())
 
 
-def _pairs(names: list[list[str]], results: list[list[list[object]]]) -> list[tuple[str, object]]:
+def _pairs(names: list[list[str]], results: list[list[list[Any]]]) -> list[tuple[str, list[Any]]]:
     return [
         (path, data)
         for batch, found in zip(names, results, strict=True)
