@@ -19,7 +19,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
@@ -72,13 +72,14 @@ class Workers:
 
     Batches wait here and go to the pool a few at a time (twice as many as there are workers),
     so a batch submitted `first` (a small job that gates the end of a check) runs next instead of
-    after everything submitted before it. Batches go to the pool whenever a caller submits or
-    waits for results; everything happens on the caller's thread.
+    after everything submitted before it. Each batch the pool finishes sends the next one (from
+    the pool's own thread), so the pool stays fed while the audit process is busy elsewhere.
     """
 
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self._broken = cpu_count() < 2
+        self._lock = threading.RLock()
         self._waiting: deque[tuple[Future[Any], Callable[[Any], Any], Any]] = deque()
         self._running: dict[Future[Any], Future[Any]] = {}
         """The pool's future of each batch sent to it → the future handed to the caller."""
@@ -92,20 +93,21 @@ class Workers:
         try:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(max_workers=cpu_count(), mp_context=_context())
-            ours: list[Future[R]] = [Future() for _ in batches]
-            items = [(f, fn, b) for f, b in zip(ours, batches, strict=True)]
+        except (OSError, RuntimeError):
+            self._broken = True
+            return local
+        ours: list[Future[R]] = [Future() for _ in batches]
+        items = [(f, fn, b) for f, b in zip(ours, batches, strict=True)]
+        with self._lock:
             if first:
                 self._waiting.extendleft(reversed(items))
             else:
                 self._waiting.extend(items)
             self._send()
-        except (BrokenProcessPool, OSError, RuntimeError):
-            self._broken = True
-            return local
 
         def collect() -> list[R]:
             try:
-                return [self._result(f) for f in ours]
+                return [f.result() for f in ours]
             except (BrokenProcessPool, OSError, RuntimeError):
                 self._broken = True
                 return local.results()
@@ -113,35 +115,32 @@ class Workers:
         return Pending(collect)
 
     def _send(self) -> None:
-        """Hand waiting batches to the pool while fewer than twice its workers are there."""
-        assert self._executor is not None
-        while self._waiting and len(self._running) < 2 * cpu_count():
-            ours, fn, batch = self._waiting.popleft()
-            self._running[self._executor.submit(fn, batch)] = ours
+        """Hand waiting batches to the pool while fewer than twice its workers are there (the lock
+        held). If the pool cannot take them, every waiting batch fails, so no caller waits forever."""
+        try:
+            while self._waiting and self._executor is not None and len(self._running) < 2 * cpu_count():
+                ours, fn, batch = self._waiting[0]
+                theirs = self._executor.submit(fn, batch)
+                self._waiting.popleft()
+                self._running[theirs] = ours
+                theirs.add_done_callback(self._finished)
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            self._broken = True
+            while self._waiting:
+                self._waiting.popleft()[0].set_exception(exc)
 
-    def _settle(self) -> None:
-        """Pass each finished batch's outcome on to the caller's future."""
-        for theirs in [f for f in self._running if f.done()]:
-            ours = self._running.pop(theirs)
-            if theirs.cancelled():
-                ours.cancel()
-            elif (exc := theirs.exception()) is not None:
-                ours.set_exception(exc)
-            else:
-                ours.set_result(theirs.result())
-
-    def _result(self, ours: Future[R]) -> R:
-        """`ours`'s result, keeping the pool fed while waiting for it."""
-        while not ours.done():
-            self._settle()
-            if self._executor is not None:
-                self._send()
-            if ours.done():
-                break
-            if not self._running:
-                raise RuntimeError("a batch was neither waiting nor running")
-            wait(list(self._running), return_when=FIRST_COMPLETED)
-        return ours.result()
+    def _finished(self, theirs: Future[Any]) -> None:
+        """Pass a finished batch's outcome on to the caller's future, and send the next batch."""
+        with self._lock:
+            ours = self._running.pop(theirs, None)
+            if ours is not None:
+                if theirs.cancelled():
+                    ours.cancel()
+                elif (exc := theirs.exception()) is not None:
+                    ours.set_exception(exc)
+                else:
+                    ours.set_result(theirs.result())
+            self._send()
 
     def running(self) -> bool:
         """True when the pool's workers are started (a batch submitted now costs no start)."""
@@ -153,17 +152,17 @@ class Workers:
 
     def busy(self) -> bool:
         """True while batches submitted earlier are still waiting or running."""
-        self._settle()
-        return bool(self._waiting or self._running)
+        with self._lock:
+            return bool(self._waiting or self._running)
 
     def close(self) -> None:
-        for ours, _, _ in self._waiting:
-            ours.cancel()
-        self._waiting.clear()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-        self._settle()
+        with self._lock:
+            executor, self._executor = self._executor, None
+            while self._waiting:
+                self._waiting.popleft()[0].cancel()
+        if executor is not None:
+            # not under the lock: the pool's thread takes it to report the batches it cancels
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def map_batches(
