@@ -157,6 +157,7 @@ class GitSnapshot:
         self._data: dict[str, bytes] = {}
         self._cached_bytes = 0
         self._loaded_all = False
+        self._irregular = False
 
     @property
     def commit(self) -> str:
@@ -172,6 +173,7 @@ class GitSnapshot:
                 meta, _, raw_path = record.partition(b"\t")
                 fields = meta.split()
                 if len(fields) < 4 or fields[1] != b"blob" or fields[0].decode() not in _REGULAR_MODES:
+                    self._irregular = True
                     continue
                 size = int(fields[3]) if fields[3].isdigit() else 0
                 entries[_path(raw_path)] = _Entry(fields[2].decode("ascii"), size)
@@ -180,6 +182,11 @@ class GitSnapshot:
 
     def paths(self) -> Sequence[str]:
         return list(self._tree())
+
+    def only_regular_files(self) -> bool:
+        """True when the commit holds nothing but regular files (no symlink, no submodule)."""
+        self._tree()
+        return not self._irregular
 
     def exists(self, path: str) -> bool:
         return path in self._tree()
@@ -479,11 +486,10 @@ class GitSource:
         read when a check first asks (then every file not read yet comes in one stream from git),
         instead of parsing a patch of all of them. None when the tree holds what only git's patch
         describes exactly (symlinks, submodules, `-diff` attributes)."""
-        tree = self.git("ls-tree", "-r", "-z", "--full-tree", head)
-        if any(not r.startswith((b"100644 ", b"100755 ", b"100664 ")) for r in tree.split(b"\x00") if r):
-            return None
         snapshot = self.snapshot(head)
         assert isinstance(snapshot, GitSnapshot)
+        if not snapshot.only_regular_files():
+            return None
         paths = list(snapshot.paths())
         if any("\ufffd" in p for p in paths):
             return None  # a name that is not UTF-8 cannot be given back to git as it is
