@@ -321,6 +321,15 @@ def test_a_tree_with_a_binary_attribute_takes_git_s_patch(git_repo: GitRepo) -> 
     assert files["x.dat"].binary and files["x.dat"].added_lines == ()
 
 
+def test_a_tree_with_a_symlink_takes_git_s_patch(git_repo: GitRepo) -> None:
+    git_repo.write({"real.txt": "content\n"})
+    os.symlink("real.txt", git_repo.path / "link.txt")
+    git_repo.commit()
+    with GitSource(git_repo.path) as source:
+        files = {f.path: f for f in source.change(EMPTY_TREE, "HEAD").files}
+    assert list(files["link.txt"].added_lines) == [(1, "real.txt")]
+
+
 def test_read_objects_streams_many_blobs_and_says_which_are_missing(git_repo: GitRepo) -> None:
     git_repo.commit({f"f{i}.txt": f"file {i}\n" * 50 for i in range(300)})
     with GitSource(git_repo.path) as source:
