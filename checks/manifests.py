@@ -270,11 +270,44 @@ def _poetry(manifest: Manifest, poetry: dict[str, Any], folder: str) -> None:
             for key in table:
                 if isinstance(key, str) and key != "python":
                     manifest.add(key, scope)
+    dependencies = poetry.get("dependencies")
+    python = dependencies.get("python") if isinstance(dependencies, dict) else None
+    if manifest.requires_python is None and isinstance(python, str):
+        manifest.requires_python = poetry_python(python)
     packages = poetry.get("packages")
     if isinstance(packages, list):
         for item in packages:
             if isinstance(item, dict) and isinstance(item.get("from"), str):
                 manifest.package_dirs.append(_under(folder, item["from"]))
+
+
+_POETRY_VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.\d+)?")
+
+
+def poetry_python(constraint: str) -> str | None:
+    """Poetry's `python = "^3.12"` as a PEP 440 specifier (">=3.12,<4"); None for what has no
+    single range (`||`) or is not understood. `^X.Y` allows up to the next X, `~X.Y` up to the
+    next Y (`~X` up to the next X), a bare `X.Y` that version; comparisons pass as they are,
+    spaces or commas between."""
+    if "||" in constraint:
+        return None
+    parts: list[str] = []
+    for item in re.split(r"[\s,]+", constraint.strip()):
+        if not item or item == "*":
+            continue
+        if item[0] in "^~" and not item.startswith("~="):
+            version = _POETRY_VERSION.fullmatch(item[1:])
+            if version is None:
+                return None
+            major, minor = int(version.group(1)), int(version.group(2) or 0)
+            next_minor = item[0] == "~" and version.group(2) is not None
+            upper = f"{major}.{minor + 1}" if next_minor else f"{major + 1}"
+            parts += [f">={major}.{minor}", f"<{upper}"]
+        elif item[0].isdigit():
+            parts.append(f"=={item}" if "*" in item else f"=={item}.*")
+        else:
+            parts.append(item)
+    return ",".join(parts) or None
 
 
 def _under(folder: str, rel: str) -> str:

@@ -168,3 +168,14 @@ def test_judges_syntax_unless_the_running_python_is_older_than_every_supported_o
     requires_python: str | None, running: tuple[int, int], judged: bool
 ) -> None:
     assert judges_syntax(requires_python, running) is judged
+
+
+@needs_3_11_grammar
+def test_a_poetry_project_for_3_12_and_newer_is_judged_by_its_python_constraint_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    poetry = '[tool.poetry]\nname = "pkg"\n[tool.poetry.dependencies]\npython = "^3.12"\n'
+    head = {"pyproject.toml": poetry, "pkg/__init__.py": "", "pkg/mod.py": TYPE_ALIAS}
+    verdict = run(head, monkeypatch, (3, 11))
+    assert verdict.outcome == "pass"
+    assert levels(verdict) == [("pkg/mod.py", 3, "notice")]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from checks.manifests import (
     parse_package_json,
     parse_pyproject,
     parse_requirements,
     parse_setup_cfg,
     parse_tsconfig,
+    poetry_python,
     read_forge_json,
     strip_jsonc,
 )
@@ -101,3 +104,33 @@ def test_pyproject_build_requirements_and_uv_pdm_dev_dependencies_declare() -> N
     text += b'[tool.uv]\ndev-dependencies = ["pytest"]\n[tool.pdm.dev-dependencies]\nlint = ["ruff"]\n'
     manifest = parse_pyproject("pyproject.toml", text)
     assert (manifest.build_names, manifest.test_names) == ({"setuptools", "wheel"}, {"pytest", "ruff"})
+
+
+def test_poetry_s_python_constraint_is_the_project_s_requires_python() -> None:
+    text = '[tool.poetry]\nname = "app"\n[tool.poetry.dependencies]\npython = "^3.12"\nrequests = "^2"\n'
+    assert parse_pyproject("pyproject.toml", text.encode()).requires_python == ">=3.12,<4"
+
+
+def test_pep_621_requires_python_wins_over_poetry_s() -> None:
+    text = (
+        '[project]\nname = "app"\nrequires-python = ">=3.10"\n[tool.poetry.dependencies]\npython = "^3.12"\n'
+    )
+    assert parse_pyproject("pyproject.toml", text.encode()).requires_python == ">=3.10"
+
+
+@pytest.mark.parametrize(
+    ("constraint", "specifier"),
+    [
+        ("^3.12", ">=3.12,<4"),
+        ("~3.12", ">=3.12,<3.13"),
+        ("~3", ">=3.0,<4"),
+        (">=3.9 <4", ">=3.9,<4"),
+        (">=3.9,<4.0", ">=3.9,<4.0"),
+        ("3.11", "==3.11.*"),
+        ("~=3.10", "~=3.10"),
+        ("*", None),
+        ("^3.8 || ^3.10", None),
+    ],
+)
+def test_poetry_python_constraints_read_as_pep_440(constraint: str, specifier: str | None) -> None:
+    assert poetry_python(constraint) == specifier
