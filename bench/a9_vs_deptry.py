@@ -150,8 +150,9 @@ def main() -> None:
             best = min(a[0] for a in ours) / min(d[0] for d in theirs)
             print(
                 f"{repo.name}: A9 {a_wall:.2f} s wall, {a_cpu:.2f} s CPU; deptry {d_wall:.2f} s wall, "
-                f"{d_cpu:.2f} s CPU; ratio A9 / deptry = {a_wall / d_wall:.2f} wall, {a_cpu / d_cpu:.2f} CPU; "
-                f"median of paired runs' ratios {paired:.2f}; best run / best run {best:.2f}"
+                f"{d_cpu:.2f} s CPU; ratio A9 / deptry = {a_wall / d_wall:.2f} wall, "
+                f"{a_cpu / d_cpu:.2f} CPU; median of paired runs' ratios {paired:.2f}; "
+                f"best run / best run {best:.2f}"
             )
 
 
