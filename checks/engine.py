@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import pathspec
@@ -129,7 +130,7 @@ class IgnoringSnapshot:
     Reading a named file still works: contracts and evidence are read by name.
     """
 
-    def __init__(self, inner: Snapshot, ignore: pathspec.GitIgnoreSpec) -> None:
+    def __init__(self, inner: Snapshot, ignore: Ignored) -> None:
         self._inner = inner
         self._ignore = ignore
         self._paths: list[str] | None = None
@@ -140,7 +141,7 @@ class IgnoringSnapshot:
 
     def paths(self) -> Sequence[str]:
         if self._paths is None:
-            self._paths = [p for p in self._inner.paths() if not self._ignore.match_file(p)]
+            self._paths = [p for p in self._inner.paths() if not self._ignore(p)]
         return self._paths
 
     def exists(self, path: str) -> bool:
@@ -221,7 +222,11 @@ def _one_line(exc: BaseException, spec: CheckSpec) -> str:
     return message if len(message) <= 300 else message[:297] + "..."
 
 
-def _ignore_spec(patterns: list[str], errors: list[str]) -> pathspec.GitIgnoreSpec | None:
+Ignored = Callable[[str], bool]
+"""Whether `paths_ignore` leaves a path out (each path matched once per audit)."""
+
+
+def _ignore_spec(patterns: list[str], errors: list[str]) -> Ignored | None:
     if not patterns:
         return None
     valid: list[str] = []
@@ -232,13 +237,16 @@ def _ignore_spec(patterns: list[str], errors: list[str]) -> pathspec.GitIgnoreSp
             errors.append(f"paths_ignore pattern {pattern!r} is not valid ({exc}); ignored")
             continue
         valid.append(pattern)
-    return pathspec.GitIgnoreSpec.from_lines(valid) if valid else None
+    if not valid:
+        return None
+    # the whole history's change and head list the same paths: each is matched once
+    return functools.cache(pathspec.GitIgnoreSpec.from_lines(valid).match_file)
 
 
-def _without_ignored(change: Change, ignore: pathspec.GitIgnoreSpec | None) -> Change:
+def _without_ignored(change: Change, ignore: Ignored | None) -> Change:
     if ignore is None:
         return change
-    files = [f for f in change.files if not ignore.match_file(f.path)]
+    files = [f for f in change.files if not ignore(f.path)]
     return dataclasses.replace(change, files=files)
 
 
@@ -249,9 +257,7 @@ def _base_snapshot(source: Source, change: Change) -> Snapshot | None:
     return source.snapshot(base)
 
 
-def _scope_change(
-    source: Source, base_head: str, head: str, ignore: pathspec.GitIgnoreSpec | None
-) -> Change | None:
+def _scope_change(source: Source, base_head: str, head: str, ignore: Ignored | None) -> Change | None:
     """`BASE_HEAD...head` when BASE_HEAD names an ancestor of head; else None (A1/A2 use the change)."""
     resolved = source.resolve(base_head)
     if resolved is None or resolved == EMPTY_TREE or not source.is_ancestor(resolved, head):

@@ -38,7 +38,9 @@ def make_ctx(
     # as the engine does: checks that list every file never see paths_ignore
     head_snapshot: Snapshot = source.head
     if config.paths_ignore:
-        head_snapshot = IgnoringSnapshot(source.head, pathspec.GitIgnoreSpec.from_lines(config.paths_ignore))
+        head_snapshot = IgnoringSnapshot(
+            source.head, pathspec.GitIgnoreSpec.from_lines(config.paths_ignore).match_file
+        )
     if governance_dir == "auto":
         if any(p.startswith(("Forge/Contracts/", "Forge/evidence/")) for p in head):
             governance_dir = "Forge"
