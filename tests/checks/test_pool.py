@@ -100,3 +100,24 @@ def test_more_batches_than_the_pool_takes_at_once_all_give_their_results() -> No
         assert workers.submit(square_all, batches).results() == [square_all(b) for b in batches]
     finally:
         workers.close()
+
+
+def dies_in_a_worker(batch: list[int]) -> int:
+    """Kills the pool worker that runs it (batch[0] is the test's own pid: there it just answers)."""
+    if os.getpid() != batch[0]:
+        time.sleep(0.1)
+        os._exit(1)
+    return batch[1]
+
+
+@pytest.mark.skipif(pool.cpu_count() < 2, reason="one core: the batches run in this process by design")
+def test_when_a_worker_dies_every_batch_still_gives_its_result_here() -> None:
+    workers = pool.Workers()
+    try:
+        batches = [[os.getpid(), n] for n in range(6 * pool.cpu_count())]
+        assert workers.submit(dies_in_a_worker, batches).results() == [b[1] for b in batches]
+        later = workers.submit(square_all, [[2], [3]])
+        assert later.results() == [[4], [9]]
+        assert not workers.running()
+    finally:
+        workers.close()
