@@ -205,8 +205,7 @@ def import_contexts(data: bytes) -> dict[int, ImportContext]:
 
 CONTEXT_CACHE_KIND = "py-import-context/1"
 CONTEXT_POOL_THRESHOLD = 24
-"""Below this many files whose syntax trees A9 needs, starting a process pool costs more than it
-saves (the audit's pool, once running and idle, takes any two or more)."""
+"""Below this many files whose syntax trees A9 needs, a process pool costs more than it saves."""
 
 
 def _contexts_batch(batch: Sequence[bytes]) -> list[list[list[object]]]:
@@ -242,10 +241,7 @@ def contexts_many(
         else:
             todo[path] = data
     keys = list(todo)
-    if workers is not None and workers.idle():
-        parallel = len(keys) >= 2  # the audit's workers are already there
-    else:
-        parallel = len(keys) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
+    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
     batches = pool.split(keys, [len(todo[k]) for k in keys], pool.cpu_count() * 4 if parallel else 1)
     sources = [[todo[k] for k in b] for b in batches]
     results = pool.map_batches(_contexts_batch, sources, parallel=parallel, workers=workers)
@@ -370,18 +366,18 @@ def _parse_batch(batch: Sequence[bytes]) -> list[list[Any]]:
     return [_parsed(b) for b in batch]
 
 
-def _parse_batches(blobs: Mapping[str, bytes], workers: int | None) -> tuple[list[list[str]], bool]:
+def _parse_batches(keys: list[str], sizes: list[int], workers: int | None) -> tuple[list[list[str]], bool]:
     """The keys dealt into batches of similar size, and whether a pool is worth it."""
-    keys = list(blobs)
-    parallel = len(keys) >= POOL_THRESHOLD and (workers is None or workers > 1)
-    parts = (workers or pool.cpu_count()) * 8 if parallel else 1
-    return pool.split(keys, [len(blobs[k]) for k in keys], parts), parallel
+    cores = workers or pool.cpu_count()
+    parallel = len(keys) >= POOL_THRESHOLD and cores > 1
+    return pool.split(keys, sizes, cores * 8 if parallel else 1), parallel
 
 
 def parse_many(blobs: Mapping[str, bytes], *, workers: int | None = None) -> dict[str, PyImports]:
     """Parse several files (keyed by any id); on all cores when there are many."""
     out = {k: PyImports() for k in blobs}
-    batches, parallel = _parse_batches(blobs, workers)
+    keys = list(blobs)
+    batches, parallel = _parse_batches(keys, [len(blobs[k]) for k in keys], workers)
     results = pool.map_batches(_parse_batch, [[blobs[k] for k in b] for b in batches], parallel=parallel)
     for batch, datas in zip(batches, results, strict=True):
         for k, d in zip(batch, datas, strict=True):
@@ -459,9 +455,7 @@ def start_imports(
                 known[path] = cached
                 continue
         todo.append(path)
-    cores = pool.cpu_count()
-    parallel = cores > 1 and len(todo) >= POOL_THRESHOLD
-    batches = pool.split(todo, [snapshot.size(p) or 0 for p in todo], cores * 8 if parallel else 1)
+    batches, parallel = _parse_batches(todo, [snapshot.size(p) or 0 for p in todo], None)
     if not parallel or workers is None:
 
         def later() -> list[tuple[str, list[Any]]]:
@@ -470,6 +464,7 @@ def start_imports(
 
         return PendingImports(known, [later], blob_of, cache)
     parts: list[Parsed] = []
+    cores = pool.cpu_count()
     for at in range(0, len(batches), cores):
         group = batches[at : at + cores]
         snapshot.prefetch([p for b in group for p in b])

@@ -146,10 +146,6 @@ class Workers:
         """True when the pool's workers are started (a batch submitted now costs no start)."""
         return self._executor is not None and not self._broken
 
-    def idle(self) -> bool:
-        """True when the pool's workers are running and have nothing to do: a batch costs little."""
-        return self.running() and not self.busy()
-
     def busy(self) -> bool:
         """True while batches submitted earlier are still waiting or running."""
         with self._lock:
