@@ -528,7 +528,7 @@ def _check_python(
         if result.syntax_error_line is None:
             questioned_in(path, result)
             if path in found and (result.markers or not levels.strict):
-                contexts.add(path)
+                contexts.add(path, _context_lines(result, found[path][0]))
     parsed = started[1].result()
     pending: list[tuple[str, imports_py.PyImports, list[imports_py.PyImport], Manifest | None, bool]] = []
     for path in small:
@@ -551,6 +551,13 @@ def _check_python(
     for path, result, questioned, manifest, test in pending:
         _judge(path, result, questioned, manifest, test, trees.get(path, {}), levels, out)
     return checked
+
+
+def _context_lines(result: imports_py.PyImports, questioned: list[imports_py.PyImport]) -> list[int]:
+    """The import statements whose contexts `_judge` reads: the questioned ones, and every import
+    of the same top-level modules (one optional import of a module makes all of them optional)."""
+    tops = {imp.module.split(".")[0] for imp in questioned}
+    return sorted({i.line for i in result.imports if i.module and i.module.split(".")[0] in tops})
 
 
 def _judge(

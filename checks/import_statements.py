@@ -22,20 +22,26 @@ _NAME = rb"[A-Za-z_\x80-\xff]" + _WORD + rb"*"
 _DOTTED = _NAME + rb"(?:" + _SPACE + rb"*\." + _SPACE + rb"*" + _NAME + rb")*"
 _AS = rb"(?:" + _SPACE + rb"+as" + _SPACE + rb"+" + _NAME + rb")?"
 
-_NEXT_KEYWORD = re.compile(
-    rb"(?:[^'\"#fi]++"
+_STRINGS_AND_COMMENTS = (  # alternatives: a comment or a string literal (all quote forms)
     rb"|\#[^\r\n]*+"
     rb"|'''[^'\\]*+(?:(?:\\.|'(?!''))[^'\\]*+)*+'''"
     rb'|"""[^"\\]*+(?:(?:\\.|"(?!""))[^"\\]*+)*+"""'
     rb"|'[^'\\\r\n]*+(?:\\.[^'\\\r\n]*+)*+'"
     rb'|"[^"\\\r\n]*+(?:\\.[^"\\\r\n]*+)*+"'
-    rb"|(?<=" + _WORD + rb")[fi]"
+)
+_NEXT_KEYWORD = re.compile(
+    rb"(?:[^'\"#fi]++" + _STRINGS_AND_COMMENTS + rb"|(?<=" + _WORD + rb")[fi]"
     rb"|f(?!rom(?!" + _WORD + rb"))"
     rb"|i(?!mport(?!" + _WORD + rb"))"
     rb")*+(import|from)(?!" + _WORD + rb")",
     re.DOTALL,
 )
 """Everything up to the next `import` or `from` keyword outside comments and strings."""
+
+_TO_NEXT_LINE = re.compile(rb"(?:[^'\"#\n]++" + _STRINGS_AND_COMMENTS + rb")*+\n", re.DOTALL)
+"""Up to the end of the line, a string that spans lines included."""
+_STATEMENT_START = re.compile(rb"(?![ \t\f\r\n#)\]}\\]|(?:else|elif|except|finally)(?!" + _WORD + rb")).")
+"""A line that starts with something other than a blank, a comment, a closing bracket or a clause."""
 
 _IMPORT_REST = re.compile(
     _SPACE + rb"*" + _DOTTED + _AS + rb"(?:" + _SPACE + rb"*," + _SPACE + rb"*" + _DOTTED + _AS + rb")*"
@@ -119,3 +125,21 @@ def import_statements(data: bytes) -> list[Statement]:
                 out.append(Statement(module, line, rest.group(1).count(b"."), names))
         pos = rest.end() if rest is not None else keyword.end()
     return out
+
+
+def top_level_lines(data: bytes) -> list[int]:
+    """The lines where a top-level statement may start: the ones beginning at column 0, outside
+    strings, not after a backslash, with something other than a comment, a closing bracket or a
+    clause (`else:`, `except …:`). A line inside brackets can look like one too: a caller that
+    parses from such a line gets a syntax error, or no statement where it expected one."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    found = [1] if _STATEMENT_START.match(data) else []
+    line, pos = 1, 0
+    while (rest := _TO_NEXT_LINE.match(data, pos)) is not None and rest.end() > pos:
+        line += data.count(b"\n", pos, rest.end())
+        pos = rest.end()
+        continued = data.endswith(b"\\\n", 0, pos) or data.endswith(b"\\\r\n", 0, pos)
+        if not continued and _STATEMENT_START.match(data, pos):
+            found.append(line)
+    return found

@@ -18,18 +18,20 @@ Results are cached per blob id; many files are parsed in a process pool.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
+import hashlib
 import re
 import symtable
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from checks import cache as analysis_cache
 from checks import pool
 from checks.context import AnalysisCache, decode
-from checks.import_statements import import_statements
+from checks.import_statements import import_statements, top_level_lines
 from checks.source import Snapshot
 
 CACHE_KIND = "py-imports/4"
@@ -39,7 +41,8 @@ POOL_THRESHOLD = 200
 
 ALLOW_IMPORT = re.compile(r"#.*\bforgeguard:\s*allow-import\b")
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
-_MARKERS = re.compile(rb"TYPE_CHECKING|ImportError|ModuleNotFoundError|allow-import")
+_MARKERS = (b"TYPE_CHECKING", b"ImportError", b"ModuleNotFoundError", b"allow-import")
+"""Words that a file holding an optional or allowed import has (`in` is faster than a regex)."""
 
 
 class PyImport(NamedTuple):
@@ -152,7 +155,7 @@ def parse_imports(data: bytes) -> PyImports:
 
 def _parsed(data: bytes) -> list[Any]:
     """`parse_imports(data).to_data()`, without the objects in between (what a pool worker sends)."""
-    markers = _MARKERS.search(data) is not None
+    markers = any(marker in data for marker in _MARKERS)
     try:
         _judged(_scopes, data)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
@@ -187,29 +190,87 @@ class ImportContext:
     allowed: bool = False
 
 
-def import_contexts(data: bytes) -> dict[int, ImportContext]:
-    """The context of each import statement, by every line it spans (empty when the file does not parse)."""
+def import_contexts(data: bytes, lines: Collection[int] = ()) -> dict[int, ImportContext]:
+    """The context of each import statement, by every line it spans (empty when the file does not
+    parse). Given `lines` (the first lines of some import statements), the result is only sure to
+    hold those, and only the top-level statements that hold them are parsed: the tree of a large
+    file costs more than all the rest of its audit, and a test file's questioned imports sit in a
+    few of its functions."""
+    if lines:
+        found = _fragment_contexts(data, lines)
+        if found is not None:
+            return found
     tree = syntax_tree(data)
     if isinstance(tree, SyntaxError):
         return {}
-    lines = decode(data).splitlines()
+    return _contexts_of(tree, decode(data).splitlines(), 0)
+
+
+def _contexts_of(tree: ast.Module, rows: Sequence[str], offset: int) -> dict[int, ImportContext]:
+    """The contexts of the tree's imports; the tree was parsed from `rows[offset:]`."""
     out: dict[int, ImportContext] = {}
     for node, optional in _imports_with_reason(tree.body, None):
-        last = node.end_lineno or node.lineno
-        allowed = any(ALLOW_IMPORT.search(line) for line in lines[node.lineno - 1 : last])
-        context = ImportContext(node.lineno, last, optional, allowed)
-        for line in range(node.lineno, last + 1):
+        first, last = node.lineno + offset, (node.end_lineno or node.lineno) + offset
+        allowed = any(ALLOW_IMPORT.search(row) for row in rows[first - 1 : last])
+        context = ImportContext(first, last, optional, allowed)
+        for line in range(first, last + 1):
             out.setdefault(line, context)
     return out
+
+
+def _fragment_contexts(data: bytes, lines: Collection[int]) -> dict[int, ImportContext] | None:
+    """The contexts of the import statements starting at `lines`, from the syntax trees of the
+    top-level statements around them; None when that cannot be trusted (a fragment does not parse,
+    or has no import statement where the lexer saw one): the whole file's tree decides then.
+
+    Each fragment runs from a line where a top-level statement starts to the next one, so it is
+    whole top-level statements and its tree is that part of the file's tree. A line that only
+    looks like a statement start (inside brackets, after a backslash) cuts a statement apart:
+    the fragment then has an unmatched bracket, an unexpected indent or an unfinished statement,
+    or does not hold the import, and is not used."""
+    try:
+        text = data.decode("utf-8")  # a fragment has no encoding cookie to honour
+    except UnicodeDecodeError:
+        return None
+    rows = text.removeprefix("\ufeff").split("\n")  # as the lexer counts lines
+    starts = top_level_lines(data)
+    out: dict[int, ImportContext] = {}
+    for line in sorted(lines):
+        if line in out:
+            continue
+        at = bisect.bisect_right(starts, line) - 1
+        if at < 0:
+            return None
+        first = starts[at]
+        end = starts[at + 1] if at + 1 < len(starts) else len(rows) + 1
+        tree = _fragment_tree("\n".join(rows[first - 1 : end - 1]))
+        if tree is None:
+            return None
+        out.update(_contexts_of(tree, rows, first - 1))
+        if line not in out or out[line].first_line != line:
+            return None
+    return out
+
+
+def _fragment_tree(source: str) -> ast.Module | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _tree(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            return None
 
 
 CONTEXT_CACHE_KIND = "py-import-context/1"
 CONTEXT_POOL_THRESHOLD = 24
 """Below this many files whose syntax trees A9 needs, a process pool costs more than it saves."""
 
+Wanted = Mapping[str, Collection[int]]
+"""Paths → the first lines of the import statements whose contexts are asked for (empty: all)."""
 
-def _contexts_batch(batch: Sequence[bytes]) -> list[list[list[object]]]:
-    return [_contexts_to_data(import_contexts(data)) for data in batch]
+
+def _contexts_batch(batch: Sequence[tuple[bytes, Collection[int]]]) -> list[list[list[object]]]:
+    return [_contexts_to_data(import_contexts(data, lines)) for data, lines in batch]
 
 
 def _contexts_to_data(contexts: dict[int, ImportContext]) -> list[list[object]]:
@@ -217,21 +278,31 @@ def _contexts_to_data(contexts: dict[int, ImportContext]) -> list[list[object]]:
     return [[c.first_line, c.last_line, c.optional, c.allowed] for c in unique]
 
 
+def _context_key(blob: str, lines: Collection[int]) -> str:
+    """The cache key of the contexts of some lines of a blob (an answer for some lines may hold
+    only those)."""
+    if not lines:
+        return blob
+    digest = hashlib.blake2b(",".join(map(str, sorted(lines))).encode(), digest_size=12).hexdigest()
+    return f"{blob}:{digest}"
+
+
 def contexts_many(
     snapshot: Snapshot,
-    paths: Sequence[str],
+    wanted: Wanted,
     cache: AnalysisCache | None = None,
     workers: pool.Workers | None = None,
 ) -> dict[str, dict[int, ImportContext]]:
-    """`contexts_for` of several files, their syntax trees built on all cores when there are many
-    (here, while the audit's pool is busy with work started earlier)."""
+    """`import_contexts` of several files, on all cores when there are many (here, while the
+    audit's pool is busy with work started earlier)."""
     out: dict[str, dict[int, ImportContext]] = {}
     todo: dict[str, bytes] = {}
-    blobs: dict[str, str | None] = {}
-    for path in paths:
-        blob = blobs[path] = snapshot.blob_id(path)
-        if cache is not None and blob is not None:
-            hit = _contexts_from_data(cache.get(CONTEXT_CACHE_KIND, blob))
+    keys: dict[str, str | None] = {}
+    for path, lines in wanted.items():
+        blob = snapshot.blob_id(path)
+        key = keys[path] = None if blob is None else _context_key(blob, lines)
+        if cache is not None and key is not None:
+            hit = _contexts_from_data(cache.get(CONTEXT_CACHE_KIND, key))
             if hit is not None:
                 out[path] = hit
                 continue
@@ -240,26 +311,26 @@ def contexts_many(
             out[path] = {}
         else:
             todo[path] = data
-    keys = list(todo)
-    parallel = len(keys) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
-    batches = pool.split(keys, [len(todo[k]) for k in keys], pool.cpu_count() * 4 if parallel else 1)
-    sources = [[todo[k] for k in b] for b in batches]
+    paths = list(todo)
+    parallel = len(paths) >= CONTEXT_POOL_THRESHOLD and not (workers is not None and workers.busy())
+    batches = pool.split(paths, [len(todo[p]) for p in paths], pool.cpu_count() * 4 if parallel else 1)
+    sources = [[(todo[p], wanted[p]) for p in b] for b in batches]
     results = pool.map_batches(_contexts_batch, sources, parallel=parallel, workers=workers)
     for batch, per_file in zip(batches, results, strict=True):
-        for key, found in zip(batch, per_file, strict=True):
-            out[key] = _contexts_from_data(found) or {}
-            blob = blobs[key]
-            if cache is not None and blob is not None:
-                cache.put(CONTEXT_CACHE_KIND, blob, found)
+        for path, found in zip(batch, per_file, strict=True):
+            out[path] = _contexts_from_data(found) or {}
+            key = keys[path]
+            if cache is not None and key is not None:
+                cache.put(CONTEXT_CACHE_KIND, key, found)
     return out
 
 
 class Contexts:
-    """`contexts_for` of files named one at a time (`add`), collected with `result()`.
+    """`import_contexts` of files named one at a time (`add`), collected with `result()`.
 
-    While the audit's pool is running, each file's syntax tree is started on it at once, so the
-    trees of the first files questioned are built while later files are still being parsed;
-    otherwise they are built together by `contexts_many` when the result is asked for.
+    While the audit's pool is running, each file's contexts are started on it at once, ahead of
+    the parsing still waiting, so they are ready when the last batch is; otherwise they are built
+    together by `contexts_many` when the result is asked for.
     """
 
     def __init__(self, snapshot: Snapshot, cache: AnalysisCache | None, workers: pool.Workers | None) -> None:
@@ -267,29 +338,31 @@ class Contexts:
         self._cache = cache
         self._workers = workers
         self._started: dict[str, tuple[str | None, pool.Pending[list[list[list[object]]]]]] = {}
-        self._later: list[str] = []
+        self._later: dict[str, Collection[int]] = {}
 
-    def add(self, path: str) -> None:
+    def add(self, path: str, lines: Collection[int] = ()) -> None:
+        """Ask for the contexts of the import statements starting at `lines` (empty: all) of `path`."""
         blob = self._snapshot.blob_id(path)
+        key = None if blob is None else _context_key(blob, lines)
         cached = (
-            blob is not None
+            key is not None
             and self._cache is not None
-            and _contexts_from_data(self._cache.get(CONTEXT_CACHE_KIND, blob)) is not None
+            and _contexts_from_data(self._cache.get(CONTEXT_CACHE_KIND, key)) is not None
         )
         workers = self._workers if self._workers is not None and self._workers.running() else None
         data = None if cached or workers is None else self._snapshot.read(path)
         if workers is None or data is None:
-            self._later.append(path)  # read back from the cache, or built with the rest
+            self._later[path] = lines  # read back from the cache, or built with the rest
             return
-        self._started[path] = (blob, workers.submit(_contexts_batch, [[data]], first=True))
+        self._started[path] = (key, workers.submit(_contexts_batch, [[(data, lines)]], first=True))
 
     def result(self) -> dict[str, dict[int, ImportContext]]:
         out = contexts_many(self._snapshot, self._later, self._cache, self._workers)
-        for path, (blob, pending) in self._started.items():
+        for path, (key, pending) in self._started.items():
             found = pending.results()[0][0]
             out[path] = _contexts_from_data(found) or {}
-            if self._cache is not None and blob is not None:
-                self._cache.put(CONTEXT_CACHE_KIND, blob, found)
+            if self._cache is not None and key is not None:
+                self._cache.put(CONTEXT_CACHE_KIND, key, found)
         return out
 
 

@@ -1,4 +1,4 @@
-"""The lexical import reader: every import statement, nothing in comments or strings."""
+"""The lexical reader: every import statement, nothing in comments or strings; top-level lines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 import sysconfig
 from pathlib import Path
 
-from checks.import_statements import Statement, import_statements
+from checks.import_statements import Statement, import_statements, top_level_lines
 
 
 def read(source: str) -> list[tuple[str, int, int, tuple[str, ...]]]:
@@ -104,3 +104,24 @@ def test_the_standard_library_and_this_repository_read_as_their_syntax_trees_say
         data = path.read_bytes()
         statements = sorted((s.module, s.line, s.level, s.names) for s in import_statements(data))
         assert statements == _from_syntax_tree(data), path
+
+
+def test_top_level_lines_are_the_lines_starting_a_statement_at_column_0() -> None:
+    source = b'"""Doc."""\nimport os\n\n\n@decorator\ndef f():\n    return 1\nclass K:\n    pass\n'
+    assert top_level_lines(source) == [1, 2, 5, 6, 8]
+
+
+def test_top_level_lines_skip_clauses_comments_and_closing_brackets() -> None:
+    source = b"try:\n    pass\nexcept ImportError:\n    pass\n# note\nx = [\n    1,\n]\n"
+    source += b"if a:\n    pass\nelse:\n    pass\n"
+    assert top_level_lines(source) == [1, 6, 9]
+
+
+def test_top_level_lines_never_start_inside_a_string_spanning_lines() -> None:
+    source = b'x = """\nimport fake\n"""\ny = 2\n'
+    assert top_level_lines(source) == [1, 4]
+
+
+def test_top_level_lines_never_start_after_a_backslash() -> None:
+    source = b"assert x == \\\n'text'\ny = 1\n"
+    assert top_level_lines(source) == [1, 3]

@@ -121,6 +121,41 @@ def test_an_allow_import_comment_on_any_line_of_the_statement_is_seen() -> None:
     assert (contexts[1].allowed, contexts[1].last_line, contexts[4].allowed) == (True, 3, False)
 
 
+SPREAD = (
+    "import os\n\n"
+    "def one():\n    try:\n        import yaml\n    except ImportError:\n        yaml = None\n\n"
+    "@decorated\ndef two():\n    return 2\n\n"
+    "class Three:\n    def m(self):\n        if TYPE_CHECKING:\n            import attr\n"
+    "        from x import (\n            a,  # forgeguard: allow-import\n        )\n"
+)
+
+
+def test_contexts_asked_for_some_lines_equal_the_whole_files() -> None:
+    whole = import_contexts(SPREAD.encode())
+    some = import_contexts(SPREAD.encode(), [5, 16, 17])
+    assert [some[n] for n in (5, 16, 17, 18, 19)] == [whole[n] for n in (5, 16, 17, 18, 19)]
+    assert (some[5].optional, some[16].optional, some[17].allowed, some[17].last_line) == (
+        "ImportError",
+        "TYPE_CHECKING",
+        True,
+        19,
+    )
+
+
+def test_contexts_asked_for_some_lines_leave_the_other_statements_unparsed() -> None:
+    assert set(import_contexts(SPREAD.encode(), [5])) == {5}
+
+
+def test_a_line_inside_brackets_that_looks_like_a_statement_start_is_not_trusted() -> None:
+    source = b"def f():\n    x = [\n1]\n    try:\n        import a\n    except ImportError:\n        pass\n"
+    assert import_contexts(source, [5])[5].optional == "ImportError"
+
+
+def test_contexts_of_some_lines_of_a_file_in_another_encoding_come_from_the_whole_file() -> None:
+    source = "# -*- coding: latin-1 -*-\nx = 'é'\ntry:\n    import a\nexcept ImportError:\n    pass\n"
+    assert import_contexts(source.encode("latin-1"), [4])[4].optional == "ImportError"
+
+
 def test_imports_for_reads_a_blob_once_then_uses_the_cache() -> None:
     cache = MemoryCache()
     snap = MemSnapshot({"a.py": "import os\n"})
@@ -155,7 +190,7 @@ def test_contexts_started_on_a_running_pool_equal_the_ones_built_here() -> None:
         for path in paths:
             on_pool.add(path)
         found = on_pool.result()
-        assert found == contexts_many(snapshot, paths)
+        assert found == contexts_many(snapshot, dict.fromkeys(paths, ()))
         assert {c.optional for c in found["m0.py"].values()} == {"ImportError", "TYPE_CHECKING", None}
     finally:
         workers.close()
