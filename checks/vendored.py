@@ -21,14 +21,19 @@ _OWN = r"(?:^|/)_?vendor/"
 
 
 @functools.cache
-def _pattern() -> Any:
-    """One RE2 alternation of every pattern: linear time (Python's `re` backtracks through 168 of them)."""
+def _patterns() -> Any:
+    """Every pattern in one RE2 set: linear time (Python's `re` backtracks through 168 of them), and
+    a set's automaton answers a path several times faster than one alternation of them all."""
     text = (resources.files("checks") / "data" / "linguist" / "vendor.yml").read_text(encoding="utf-8")
     patterns = [p for p in yaml.safe_load(text) or [] if isinstance(p, str)]
-    return re2.compile("|".join(f"(?:{p})" for p in [_OWN, *patterns]))
+    found = re2.Set.SearchSet(re2.Options())
+    for pattern in [_OWN, *patterns]:
+        found.Add(pattern)
+    found.Compile()
+    return found
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def is_vendored(path: str) -> bool:
     """True when `path` is vendored code by Linguist's patterns or sits in a `_vendor/`/`vendor/` folder."""
-    return _pattern().search(path) is not None
+    return bool(_patterns().Match(path))
