@@ -8,11 +8,9 @@ stderr saying why.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable
-from typing import cast
 
 from checks import governance, ledger, render
 from checks.config import AuditConfig
@@ -191,8 +189,7 @@ def _ledger_path(source: GitSource, change: Change, config: AuditConfig) -> str:
 
 def _cache(repo_path: str) -> AnalysisCache | None:
     try:
-        module = importlib.import_module("checks.cache")
-    except ImportError:
+        from checks.cache import open_default_cache
+    except ImportError:  # a Python built without sqlite3
         return None
-    opener = cast(Callable[[str], AnalysisCache], module.open_default_cache)
-    return opener(repo_path)
+    return open_default_cache(repo_path)
