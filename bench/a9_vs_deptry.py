@@ -19,6 +19,13 @@ load. The ratio is A9 wall / deptry wall. On a shared machine whose speed
 drifts within a minute, two more estimates are printed: the median of each
 interleaved pair's ratio (a pair sees the same load), and the best A9 run over
 the best deptry run (the least disturbed run of each, as `timeit` reports).
+
+Also measured, interleaved with the two: the floor. A9 must judge every file
+with the running Python's own parser (spec §4), so no A9 can be faster than
+CPython's symbol-table pass over the same files, spread over every core by a
+process pool with nothing else to do (`python -c` reading the files from disk,
+`symtable.symtable` on each). "floor / deptry" is what that costs against
+deptry; "A9 / floor" is what A9 adds on top of it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import textwrap
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -122,6 +130,35 @@ def deptry(repo: pathlib.Path, requirements: pathlib.Path) -> tuple[float, float
     return timed(cmd, dict(os.environ), repo)
 
 
+FLOOR = textwrap.dedent(
+    """
+    import concurrent.futures, os, subprocess, symtable, sys, warnings
+
+    def judge(paths):
+        warnings.simplefilter("ignore")
+        for path in paths:
+            with open(path, "rb") as f:
+                data = f.read()
+            try:
+                symtable.symtable(data, path, "exec")
+            except (SyntaxError, ValueError, RecursionError):
+                pass
+
+    if __name__ == "__main__":
+        out = subprocess.run(["git", "ls-files", "-z", "*.py"], capture_output=True, check=True).stdout
+        paths = [p for p in out.decode().split("\\0") if p]
+        cores = len(os.sched_getaffinity(0))
+        with concurrent.futures.ProcessPoolExecutor(cores) as pool:
+            list(pool.map(judge, [paths[i::cores * 8] for i in range(cores * 8)]))
+    """
+)
+"""CPython's parser and symbol table over the repository's Python files on every core, nothing else."""
+
+
+def floor(repo: pathlib.Path) -> tuple[float, float]:
+    return timed([sys.executable, "-c", FLOOR], dict(os.environ), repo)
+
+
 def compiled() -> None:
     """Byte-compile the engine as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as on this
     machine) an editable checkout would otherwise compile its modules from source on every run,
@@ -141,18 +178,25 @@ def main() -> None:
         for repo in repos:
             ours: list[tuple[float, float]] = []
             theirs: list[tuple[float, float]] = []
+            floors: list[tuple[float, float]] = []
             for _ in range(RUNS):
                 ours.append(a9(repo, config))
                 theirs.append(deptry(repo, requirements))
+                floors.append(floor(repo))
             a_wall, a_cpu = (statistics.median(x) for x in zip(*ours, strict=True))
             d_wall, d_cpu = (statistics.median(x) for x in zip(*theirs, strict=True))
             paired = statistics.median(a[0] / d[0] for a, d in zip(ours, theirs, strict=True))
             best = min(a[0] for a in ours) / min(d[0] for d in theirs)
+            f_wall, f_cpu = (statistics.median(x) for x in zip(*floors, strict=True))
             print(
                 f"{repo.name}: A9 {a_wall:.2f} s wall, {a_cpu:.2f} s CPU; deptry {d_wall:.2f} s wall, "
                 f"{d_cpu:.2f} s CPU; ratio A9 / deptry = {a_wall / d_wall:.2f} wall, "
                 f"{a_cpu / d_cpu:.2f} CPU; median of paired runs' ratios {paired:.2f}; "
                 f"best run / best run {best:.2f}"
+            )
+            print(
+                f"  floor (CPython's symbol table alone, all cores): {f_wall:.2f} s wall, {f_cpu:.2f} s CPU; "
+                f"floor / deptry {f_wall / d_wall:.2f}; A9 / floor {a_wall / f_wall:.2f}"
             )
 
 
