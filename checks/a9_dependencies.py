@@ -241,10 +241,10 @@ class _PythonManifestIndex:
             folder = manifest_folder(p)
             if folder is not None:
                 found.setdefault(folder, []).append(p)
-        self.by_folder = {
-            folder: [p for p in python_manifest_paths(folder, paths) if p in set(paths)]
-            for folder, paths in found.items()
-        }
+        self.by_folder: dict[str, list[str]] = {}
+        for folder, paths in found.items():
+            present = set(paths)
+            self.by_folder[folder] = [p for p in python_manifest_paths(folder, paths) if p in present]
         self._memo: dict[str, list[str]] = {}
 
     def for_file(self, path: str) -> list[str]:
@@ -423,6 +423,15 @@ def _parseable(ctx: AuditContext, files: list[str]) -> list[str]:
     return [f for f in files if (ctx.head.size(f) or 0) <= MAX_PARSE_BYTES]
 
 
+def _parseable_noting_the_rest(ctx: AuditContext, files: list[str], out: _Problems) -> list[str]:
+    """The files small enough to parse; each larger one is a notice."""
+    small = _parseable(ctx, files)
+    kept = set(small)
+    notice = "too large to parse (over 5 MB); imports not checked"
+    out.findings.extend(Finding(f, notice, "notice") for f in files if f not in kept)
+    return small
+
+
 def prepare(ctx: AuditContext) -> None:
     """Start parsing the change's Python files on the audit's pool; `run` collects them."""
     files, _ = _audited(ctx)
@@ -458,10 +467,7 @@ def _check_python(
     index = _PythonManifestIndex.of(ctx, dep_file)
     levels = _Levels(ctx)
     first_party = set(ctx.config.a9_first_party)
-    small = _parseable(ctx, files)
-    for f in files:
-        if f not in small:
-            out.findings.append(Finding(f, "too large to parse (over 5 MB); imports not checked", "notice"))
+    small = _parseable_noting_the_rest(ctx, files, out)
     started = ctx.memo.pop(_STARTED, None)
     if not (isinstance(started, tuple) and started[0] == small):
         started = (small, imports_py.start_imports(ctx.head, small, ctx.cache, ctx.workers))
@@ -616,10 +622,7 @@ def _js_local(spec: str, pkg: str, path: str, aliases: TsAliases, ctx: AuditCont
 def _check_js(
     ctx: AuditContext, files: list[str], manifests: _Manifests, dep_file: str | None, out: _Problems
 ) -> int:
-    small = [f for f in files if (ctx.head.size(f) or 0) <= MAX_PARSE_BYTES]
-    for f in files:
-        if f not in small:
-            out.findings.append(Finding(f, "too large to parse (over 5 MB); imports not checked", "notice"))
+    small = _parseable_noting_the_rest(ctx, files, out)
     analyses = imports_js.analyses_for(ctx.head, small, ctx.cache)
     levels = _Levels(ctx)
     checked = 0

@@ -512,7 +512,11 @@ def is_requirements_file(path: str) -> bool:
 def manifest_folder(path: str) -> str | None:
     """The folder whose Python files a manifest at `path` governs, or None when it is not one."""
     folder, _, name = path.rpartition("/")
-    if name in PY_MANIFEST_NAMES or _REQ_FILE.search(path):
+    if name in PY_MANIFEST_NAMES:
+        return folder
+    if not name.endswith((".txt", ".in")):  # what both requirements patterns end with
+        return None
+    if _REQ_FILE.search(path):
         return folder
     if _REQ_FOLDER_FILE.search(path):
         return folder.rpartition("/")[0]

@@ -48,6 +48,21 @@ def test_only_changed_files_are_read_without_full() -> None:
     assert run(head, base, full=True).outcome == "fail"
 
 
+def test_a_python_or_js_file_over_5_mb_is_a_notice_and_its_imports_are_not_read() -> None:
+    big = "import numpy\n" + "x = 1\n" * (a9.MAX_PARSE_BYTES // 6 + 1)
+    files = {
+        **REQS,
+        "package.json": "{}",
+        "app/big.py": big,
+        "web/big.js": "import x from 'left-pad';\n" + big,
+    }
+    verdict = run({**files, "app/ok.py": "import requests\n"})
+    assert verdict.outcome == "pass"
+    notices = [(f.path, f.message, f.level) for f in verdict.findings]
+    too_large = "too large to parse (over 5 MB); imports not checked"
+    assert notices == [("app/big.py", too_large, "notice"), ("web/big.js", too_large, "notice")]
+
+
 def test_import_a_comma_b_gives_two_imports() -> None:
     verdict = run({**REQS, "x.py": "import requests, flask\n"})
     assert messages(verdict) == ["x.py:1 imports 'flask' but requirements.txt does not declare 'Flask'"]
