@@ -111,7 +111,8 @@ class Manifest:
         self.read.append(other.path)
 
 
-def _requirement_name(text: str) -> str | None:
+def requirement_name(text: str) -> str | None:
+    """The distribution a requirement line names (a URL or a path without `#egg=` names none)."""
     text = text.strip()
     if not text:
         return None
@@ -185,7 +186,7 @@ def parse_requirements(path: str, read: Reader, _seen: set[str] | None = None) -
             continue
         if line.startswith("-"):
             continue  # -c constraints, --index-url and other options declare nothing
-        name = _requirement_name(line)
+        name = requirement_name(line)
         if name:
             manifest.add(name, scope)
     return manifest
@@ -196,7 +197,7 @@ def add_requirement_strings(manifest: Manifest, items: object, scope: str = "") 
     if isinstance(items, (list, tuple)):
         for item in items:
             if isinstance(item, str):
-                name = _requirement_name(item)
+                name = requirement_name(item)
                 if name:
                     manifest.add(name, scope)
 
@@ -362,7 +363,7 @@ def parse_setup_cfg(path: str, data: bytes) -> Manifest:
         values.extend((v, group_scope(k)) for k, v in parser.items("options.extras_require"))
     for value, scope in values:
         for line in value.splitlines():
-            req = _requirement_name(_strip_comment(line))
+            req = requirement_name(_strip_comment(line))
             if req:
                 manifest.add(req, scope)
     folder = posixpath.dirname(path)

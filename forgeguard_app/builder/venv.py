@@ -7,7 +7,8 @@
   venv (`python -m venv --without-pip` on the worker's base interpreter: none of the
   interpreter's or the app's packages are visible), then one `pip install <pip> pytest
   <declared>` run from the pip wheel Python bundles for `ensurepip` (the venv gets its own pip
-  for the model's `pip install`; `python -m ensurepip` when no wheel is found). Both run inside
+  for the model's `pip install`, the project's own pin when its requirements name pip;
+  `python -m ensurepip` when no wheel is found). Both run inside
   the sandbox; only the install may use the network, with the operator's pip variables (an index
   mirror, a wheelhouse: `sandbox`). pip's cache is the sandbox's `cache_dir`, shared between
   builds. Reused as long as the declared dependencies and the interpreter are the same (a
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ensurepip
+import functools
 import hashlib
 import json
 import logging
@@ -34,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from checks import manifests
 from forgeguard_app.builder.sandbox import CommandResult, Sandbox
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,32 @@ def declared_requirements(root: Path) -> list[str]:
         if not requirement.startswith("-"):
             args.append(requirement)
     return args
+
+
+def declares_pip(root: Path, args: Sequence[str]) -> bool:
+    """True when the declared requirements name pip itself (a requirements file, its `-r`
+    includes, or `pyproject.toml`): then the project's pin gives the venv its pip, since Python's
+    bundled pip wheel and a pin it does not satisfy cannot be installed together."""
+    names: set[str | None] = set()
+    items = iter(args)
+    for arg in items:
+        if arg == "-r":
+            found = manifests.parse_requirements(next(items, ""), functools.partial(_read_inside, root))
+            names |= found.names | found.test_names
+        else:
+            names.add(manifests.requirement_name(arg))
+    return any(name is not None and manifests.normalize(name) == "pip" for name in names)
+
+
+def _read_inside(root: Path, path: str) -> bytes | None:
+    """A file of the tree (`-r` includes may name any path: nothing outside the tree, no symlink)."""
+    target = root / path
+    try:
+        if target.is_symlink() or not target.resolve().is_relative_to(root.resolve()):
+            return None
+        return target.read_bytes() if target.is_file() else None
+    except OSError:
+        return None
 
 
 def _fingerprint(root: Path, args: Sequence[str]) -> str:
@@ -214,7 +243,7 @@ async def ensure_venv(sandbox: Sandbox, path: Path, *, time_limit: float = VENV_
             *installer,
             "install",
             "--disable-pip-version-check",
-            *([str(wheel)] if wheel is not None else []),
+            *([str(wheel)] if wheel is not None and not declares_pip(sandbox.root, args) else []),
             "pytest",
             *args,
         ],

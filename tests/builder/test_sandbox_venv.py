@@ -11,8 +11,9 @@ import pytest
 from forgeguard_app.builder import venv as build_venv
 from forgeguard_app.builder.sandbox import Sandbox
 from forgeguard_app.builder.tools import Toolbox
-from forgeguard_app.builder.venv import declared_requirements, ensure_venv
+from forgeguard_app.builder.venv import declared_requirements, declares_pip, ensure_venv
 from tests.builder.sandbox_support import make_tree
+from tests.builder.wheelhouse import tiny_wheel
 
 PROJECT = {
     "tests/test_ok.py": "import sys\n\n\ndef test_in_the_build_venv():\n    assert 'venv' in sys.prefix\n",
@@ -79,6 +80,35 @@ async def test_a_failed_install_says_why(tmp_path: pathlib.Path, offline_install
         "(from versions: none) "
         "ERROR: No matching distribution found for surely-not-a-real-package-4242"
     )
+
+
+async def test_a_project_that_pins_pip_gets_its_pinned_pip_not_pythons_bundled_one(
+    tmp_path: pathlib.Path, offline_installs: pathlib.Path
+) -> None:
+    tiny_wheel(offline_installs, "pip", "99.0", {"pinned_pip_marker.py": "PINNED = True\n"})
+    workspace, _ = make_tree(tmp_path, {**PROJECT, "requirements.txt": "pip==99.0\n"})
+    venv = tmp_path / "venv"
+    made = await ensure_venv(Sandbox(workspace.root), venv)
+    assert made.ok, made.output
+    assert [p.name for p in venv.glob("lib/python*/site-packages/pip-*.dist-info")] == ["pip-99.0.dist-info"]
+
+
+def test_pip_is_declared_by_a_requirements_file_an_include_or_pyproject(tmp_path: pathlib.Path) -> None:
+    files = {
+        "requirements.txt": "requests\n",
+        "requirements-dev.txt": "-r requirements/base.txt\n",
+        "requirements/base.txt": "PIP>=24  # the build tools need it\n",
+    }
+    workspace, _ = make_tree(tmp_path, files)
+    assert declares_pip(workspace.root, declared_requirements(workspace.root))
+    assert declares_pip(workspace.root, ["pip<25; python_version >= '3.9'"])
+
+
+def test_pip_tools_pipx_and_files_outside_the_tree_do_not_declare_pip(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "outside.txt").write_text("pip==1.0\n")
+    files = {"requirements.txt": "pip-tools\npipx\n-r ../outside.txt\n"}
+    workspace, _ = make_tree(tmp_path, files)
+    assert not declares_pip(workspace.root, declared_requirements(workspace.root))
 
 
 def test_declared_requirements_come_from_requirement_files_and_pyproject(tmp_path: pathlib.Path) -> None:
