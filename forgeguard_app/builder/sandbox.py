@@ -14,7 +14,9 @@
 - Installs get the worker's proxy and pip variables (an index mirror; a wheelhouse in
   `PIP_FIND_LINKS`, readable inside bubblewrap, with `PIP_NO_INDEX` for no index at all).
 - When the worker runs as root, commands run as an unprivileged user (`SANDBOX_UID`): root
-  ignores the process limit, and root could write anywhere.
+  ignores the process limit, and root could write anywhere. Where they still run as root
+  (no bubblewrap, and an interpreter that user cannot reach), a pids cgroup of their own caps
+  their processes when the machine lets one be made (`pids_cgroup`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from forgeguard_app.builder.pids_cgroup import PidsCgroup, pids_base
 
 log = logging.getLogger(__name__)
 
@@ -472,10 +476,14 @@ def isolation_line() -> str:
     if _run_as() and mode is not IsolationMode.BWRAP and not _open_to_others(_python_prefix()):
         # Without bwrap, uid 65534 needs the real path to the interpreter: where it cannot reach it,
         # commands run as root, which no process limit binds.
-        who = (
-            f", commands as root: uid {SANDBOX_UID} cannot reach the interpreter at {_python_prefix()};"
-            " the process limit does not bind root, install bubblewrap"
-        )
+        unreachable = f"uid {SANDBOX_UID} cannot reach the interpreter at {_python_prefix()}"
+        if pids_base() is not None:
+            who = f", commands as root ({unreachable}), their processes capped by a pids cgroup"
+        else:
+            who = (
+                f", commands as root: {unreachable};"
+                " the process limit does not bind root and no pids cgroup can be made, install bubblewrap"
+            )
     if mode is IsolationMode.BWRAP:
         return f"bubblewrap (no network except installs, read-only system, own pid namespace{who})"
     if mode is IsolationMode.UNSHARE:
@@ -514,12 +522,15 @@ def _tasks_of(uid: int) -> int:
 
 
 def _limits_in_child(
-    limits: Limits, cpu: int, processes: int, user: tuple[int, int] | None
+    limits: Limits, cpu: int, processes: int, user: tuple[int, int] | None, cgroup: PidsCgroup | None
 ) -> Callable[[], None]:
-    """What the child does before it runs the command: become `user` (as subprocess's `user=` would:
-    uvloop, which `forgeguard worker` runs on, refuses those arguments), then take on the limits."""
+    """What the child does before it runs the command: enter its pids cgroup (a command run as
+    root), become `user` (as subprocess's `user=` would: uvloop, which `forgeguard worker` runs on,
+    refuses those arguments), then take on the limits."""
 
     def apply() -> None:
+        if cgroup is not None:
+            cgroup.join()
         if user is not None:
             os.setgroups([])
             os.setgid(user[1])
@@ -803,8 +814,10 @@ class Sandbox:
         full, user = self._launch(argv, network=network, writable=writable)
         runs_as = _run_as() if self.isolation is IsolationMode.BWRAP else user
         uid = runs_as[0] if runs_as else os.getuid()
-        # Root is not held by RLIMIT_NPROC, so its count would only cost time.
+        # Root is not held by RLIMIT_NPROC, so its count would only cost time: a pids cgroup
+        # holds a command run as root instead, where the machine has one to give.
         processes = (_tasks_of(uid) if uid != 0 else 0) + limits.processes
+        cgroup = PidsCgroup.make(limits.processes) if uid == 0 else None
         home = self.root / HOME_DIR
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         owner = file_owner()
@@ -813,16 +826,21 @@ class Sandbox:
                 os.chown(folder, *owner)
         started = time.monotonic()
         marker = secrets.token_hex(8)
-        proc = await asyncio.create_subprocess_exec(
-            *full,
-            cwd=self.root,
-            env={**self.environment(network=network), RUN_MARKER: marker},
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=_limits_in_child(limits, cpu, processes, user),
-        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *full,
+                cwd=self.root,
+                env={**self.environment(network=network), RUN_MARKER: marker},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_limits_in_child(limits, cpu, processes, user, cgroup),
+            )
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
         pgid = proc.pid
         out, err = _Capture(STDOUT_CAP), _Capture(STDERR_CAP)
         readers = asyncio.gather(_drain(proc.stdout, out), _drain(proc.stderr, err))
@@ -840,6 +858,8 @@ class Sandbox:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             escaped = 0 if self.isolation is IsolationMode.BWRAP else _sweep(marker, uid)
+            if cgroup is not None:
+                escaped += cgroup.remove()
             if escaped:
                 log.info("sandbox: %d processes of %s had left the process group; killed", escaped, argv[0])
             try:

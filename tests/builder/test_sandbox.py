@@ -266,18 +266,34 @@ def test_the_isolation_line_names_the_active_mode() -> None:
     assert isolation_line().startswith(words[mode])
 
 
-def test_the_isolation_line_says_commands_run_as_root_where_uid_65534_cannot_reach_python(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
-) -> None:
+def commands_as_root(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    """No bubblewrap, a root worker, and an interpreter uid 65534 cannot reach."""
     hidden = tmp_path / "private" / "python"
     hidden.mkdir(parents=True)
     (tmp_path / "private").chmod(0o700)
     monkeypatch.setattr(sandbox_module, "isolation_mode", lambda: IsolationMode.UNSHARE)
     monkeypatch.setattr(sandbox_module, "_run_as", lambda: (65534, 65534))
     monkeypatch.setattr(sandbox_module, "_python_prefix", lambda: hidden)
+
+
+def test_the_isolation_line_says_commands_run_as_root_uncapped_where_no_pids_cgroup_can_be_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    commands_as_root(monkeypatch, tmp_path)
+    monkeypatch.setattr(sandbox_module, "pids_base", lambda: None)
     line = isolation_line()
     assert "commands as root" in line
     assert "install bubblewrap" in line
+
+
+def test_the_isolation_line_says_a_pids_cgroup_caps_commands_run_as_root(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    commands_as_root(monkeypatch, tmp_path)
+    monkeypatch.setattr(sandbox_module, "pids_base", lambda: pathlib.Path("/sys/fs/cgroup/pids"))
+    line = isolation_line()
+    assert "commands as root" in line
+    assert line.endswith("their processes capped by a pids cgroup)")
 
 
 def test_the_isolation_line_names_uid_65534_where_it_can_reach_python(

@@ -12,6 +12,8 @@ import socket
 import pytest
 import uvloop
 
+from forgeguard_app.builder import sandbox as sandbox_module
+from forgeguard_app.builder.pids_cgroup import PREFIX, pids_base
 from forgeguard_app.builder.sandbox import (
     STDERR_CAP,
     STDOUT_CAP,
@@ -168,6 +170,24 @@ async def test_a_fork_bomb_hits_the_process_limit_and_is_killed_whole(
     assert forked < 100
     with pytest.raises(ProcessLookupError):
         os.killpg(result.pgid, 0)
+
+
+@pytest.mark.skipif(pids_base() is None, reason="needs root and a pids cgroup it can make")
+async def test_a_fork_bomb_run_as_root_is_capped_by_a_pids_cgroup(
+    tmp_path: pathlib.Path, sandbox_venv: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no bubblewrap, and an interpreter uid 65534 cannot reach: commands run as root
+    monkeypatch.setattr(sandbox_module, "_open_to_others", lambda path: False)
+    _, sandbox = make_tree(tmp_path, {"bomb.py": FORK_BOMB}, venv=sandbox_venv, mode=IsolationMode.RULES)
+    assert sandbox.command_user() is None
+    result = await sandbox.run("python -m bomb", time_limit=8, limits=Limits(processes=64))
+    assert result.timed_out
+    assert int(result.stdout.split()[1]) < 64
+    with pytest.raises(ProcessLookupError):
+        os.killpg(result.pgid, 0)
+    base = pids_base()
+    assert base is not None
+    assert [p.name for p in base.iterdir() if p.name.startswith(PREFIX)] == []
 
 
 SLEEPER = """
