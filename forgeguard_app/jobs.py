@@ -35,6 +35,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
+from asyncpg.exceptions import InternalClientError
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.errors import RetryRequested
 from pgqueuer.models import Job
@@ -115,6 +116,10 @@ def describe_error(exc: BaseException) -> str:
     """One line for the record: the exception type and message, cut to a bounded size."""
     text = f"{type(exc).__name__}: {exc}".strip()
     return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
+
+
+_DISPATCH_ROUND_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, InternalClientError)
+"""What costs the dispatch loop one round (logged) instead of the worker."""
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -561,9 +566,13 @@ class Worker:
                 handed = await dispatch_pending(self.db.pool)
             except Exception as exc:
                 if not database_unavailable(exc):
-                    if not isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+                    if not isinstance(exc, _DISPATCH_ROUND_ERRORS):
                         raise
                     log.warning("dispatching queued jobs failed: %s", describe_error(exc))
+                    if isinstance(exc, InternalClientError):
+                        # a pooled connection left in a broken protocol state (seen once the
+                        # database is back from a restart): the pool's connections are replaced
+                        await self.db.pool.expire_connections()
                     handed = 0
                 else:
                     self._outage.lost(exc)

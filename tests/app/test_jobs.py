@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from asyncpg.exceptions import InternalClientError
 
+from forgeguard_app import jobs
 from forgeguard_app.context import WorkerState
 from forgeguard_app.db import Database
 from forgeguard_app.jobs import (
@@ -92,6 +94,33 @@ async def test_every_job_of_a_worker_gets_that_workers_own_state(db: Database) -
         await worker.execute(job_id)
     assert [state is first.state for state in seen] == [True, True, False]
     assert seen[2] is other.state
+
+
+async def test_a_connection_in_a_broken_protocol_state_costs_one_dispatch_round_not_the_worker(
+    db: Database, workers: Workers, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # asyncpg's pool handed out, once the database was back from a restart, a connection still
+    # busy with an earlier operation: "cannot switch to state 15; another operation (2) is in progress"
+    broken = [InternalClientError("cannot switch to state 15; another operation (2) is in progress")]
+
+    async def dispatch_once_broken(pool: Any, limit: int = jobs.DISPATCH_BATCH) -> int:
+        if broken:
+            raise broken.pop()
+        return await dispatch_pending(pool, limit)
+
+    monkeypatch.setattr(jobs, "dispatch_pending", dispatch_once_broken)
+    done: list[int] = []
+
+    async def note(ctx: JobContext, payload: dict[str, Any]) -> None:
+        done.append(payload["n"])
+
+    workers.start({"note": JobSpec("note", note)})
+    async with db.pool.acquire() as conn:
+        await enqueue(conn, "note", {"n": 1})
+    await wait_until(lambda: all_finished(db))
+    assert (done, broken) == ([1], [])
+    assert "dispatching queued jobs failed: InternalClientError" in caplog.text
+    assert not any(task.done() for _, task in workers.running)
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
