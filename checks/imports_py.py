@@ -243,22 +243,13 @@ def _fragment_contexts(data: bytes, lines: Collection[int]) -> dict[int, ImportC
             return None
         first = starts[at]
         end = starts[at + 1] if at + 1 < len(starts) else len(rows) + 1
-        tree = _fragment_tree("\n".join(rows[first - 1 : end - 1]))
-        if tree is None:
+        tree = syntax_tree("\n".join(rows[first - 1 : end - 1]).encode())
+        if isinstance(tree, SyntaxError):
             return None
         out.update(_contexts_of(tree, rows, first - 1))
         if line not in out or out[line].first_line != line:
             return None
     return out
-
-
-def _fragment_tree(source: str) -> ast.Module | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return _tree(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            return None
 
 
 CONTEXT_CACHE_KIND = "py-import-context/1"

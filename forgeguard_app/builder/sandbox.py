@@ -817,7 +817,6 @@ class Sandbox:
         # Root is not held by RLIMIT_NPROC, so its count would only cost time: a pids cgroup
         # holds a command run as root instead, where the machine has one to give.
         processes = (_tasks_of(uid) if uid != 0 else 0) + limits.processes
-        cgroup = PidsCgroup.make(limits.processes) if uid == 0 else None
         home = self.root / HOME_DIR
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         owner = file_owner()
@@ -826,6 +825,7 @@ class Sandbox:
                 os.chown(folder, *owner)
         started = time.monotonic()
         marker = secrets.token_hex(8)
+        cgroup = PidsCgroup.make(limits.processes) if uid == 0 else None
         try:
             proc = await asyncio.create_subprocess_exec(
                 *full,
