@@ -108,8 +108,14 @@ def import_statements(data: bytes) -> list[Statement]:
     out: list[Statement] = []
     if data.startswith(_BOM):
         data = data[len(_BOM) :]  # else its last byte would read as part of a first `import`
+    last = data.rfind(b"import")
+    if last < 0:
+        return out
+    # Every import statement has the word `import`: the keywords are looked for up to its last
+    # occurrence (and the byte after, to tell `import` from `important`), not to the end.
+    stop = last + len(b"import") + 1
     line, counted, pos = 1, 0, 0
-    while (keyword := _NEXT_KEYWORD.match(data, pos)) is not None:
+    while (keyword := _NEXT_KEYWORD.match(data, pos, stop)) is not None:
         start = keyword.start(1)
         line += data.count(b"\n", counted, start)
         counted = start

@@ -54,6 +54,24 @@ def test_words_that_contain_the_keywords_are_not_imports() -> None:
     assert read("important = from_ = imports = 1\nx.importer(fromage)\n") == []
 
 
+def test_the_last_import_of_a_file_is_found_with_what_follows_it() -> None:
+    source = "import a\nfrom b import (\n    c,\n    d,\n)\nx = 1\n"
+    assert read(source) == [("a", 1, 0, ()), ("b", 2, 0, ("c", "d"))]
+
+
+def test_a_last_import_keyword_at_the_very_end_of_the_file_is_read() -> None:
+    assert read("x = 1\nimport") == []  # not a statement; the file would not parse
+    assert read("x = 1\nimport os") == [("os", 2, 0, ())]
+
+
+def test_a_file_whose_last_import_is_a_longer_word_still_gives_its_imports() -> None:
+    assert read("import os\nimportant = 1\n") == [("os", 1, 0, ())]
+
+
+def test_a_file_without_the_word_import_imports_nothing() -> None:
+    assert read("from_ = 'from'\nx = 1\n") == []
+
+
 def test_strings_of_every_kind_hide_what_looks_like_an_import() -> None:
     source = (
         "'''\nimport a\n'''\n"
