@@ -14,9 +14,9 @@ import os
 import subprocess
 import threading
 import weakref
-from collections.abc import Generator, Iterable, Sequence
-from dataclasses import dataclass
-from typing import IO
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, NamedTuple
 
 from checks import pool
 from checks.added_lines import WholeFile, hunk_start
@@ -47,16 +47,19 @@ _STATUS: dict[str, Status] = {
     "X": "modified",
 }
 _REGULAR_MODES = ("100644", "100755", "100664")
+_REGULAR_MODES_RAW = frozenset(m.encode("ascii") for m in _REGULAR_MODES)
 PARALLEL_OBJECTS = 256
 """From this many objects, `read_objects` reads through two git processes."""
+_IDS_PER_WRITE = 1024
 
 
 class GitError(Exception):
     """git could not answer: not a repository, an unknown revision, a broken object."""
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
+    """A file of a tree listing (a named tuple: a large tree has tens of thousands)."""
+
     blob_id: str
     size: int
 
@@ -83,21 +86,21 @@ class _BatchReader:
         return self._proc
 
     def read(self, object_id: str) -> bytes | None:
+        return self.read_many([object_id])[0]
+
+    def read_many(self, object_ids: Sequence[str]) -> list[bytes | None]:
+        """The objects in order. The ids go to git a pipe's worth at a time (an id and its newline
+        are 41 bytes; a pipe holds 64 KiB), so git never waits on us while we write."""
+        out: list[bytes | None] = []
         with self._lock:
             proc = self._start()
             stdin, stdout = _pipes(proc)
-            stdin.write(object_id.encode("ascii") + b"\n")
-            stdin.flush()
-            header = stdout.readline()
-            if not header:
-                raise GitError("git cat-file stopped unexpectedly")
-            parts = header.split()
-            if len(parts) < 3 or parts[1] == b"missing":
-                return None
-            size = int(parts[2])
-            data = _read_exact(stdout, size)
-            stdout.read(1)
-            return data
+            for at in range(0, len(object_ids), _IDS_PER_WRITE):
+                chunk = object_ids[at : at + _IDS_PER_WRITE]
+                stdin.write(b"".join(oid.encode("ascii") + b"\n" for oid in chunk))
+                stdin.flush()
+                out.extend(_read_object(stdout) for _ in chunk)
+        return out
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -108,6 +111,19 @@ class _BatchReader:
 def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
     assert proc.stdin is not None and proc.stdout is not None
     return proc.stdin, proc.stdout
+
+
+def _read_object(stdout: IO[bytes]) -> bytes | None:
+    """One object of `git cat-file --batch`'s output: its header, its bytes and the newline after."""
+    header = stdout.readline()
+    if not header:
+        raise GitError("git cat-file stopped unexpectedly")
+    parts = header.split()
+    if len(parts) < 3 or parts[1] == b"missing":
+        return None
+    data = _read_exact(stdout, int(parts[2]))
+    stdout.read(1)
+    return data
 
 
 def _read_exact(stream: IO[bytes], size: int) -> bytes:
@@ -134,6 +150,39 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+@dataclass(frozen=True)
+class GitObjects:
+    """`checks.source.BlobStore` of a local repository: a pool worker reads through a
+    `git cat-file --batch` of its own, started at its first read and ended with the worker (git
+    stops when its input closes). The process that made the store reads through one started
+    for the call, so nothing outlives the audit there."""
+
+    repo: str
+    owner: int = field(default_factory=os.getpid)
+
+    def read_blobs(self, blob_ids: Sequence[str]) -> list[bytes | None]:
+        if os.getpid() == self.owner:
+            reader = _BatchReader(self.repo)
+            try:
+                return reader.read_many(blob_ids)
+            finally:
+                reader.close()
+        return _worker_reader(self.repo).read_many(blob_ids)
+
+
+_WORKER_READERS: dict[tuple[int, str], _BatchReader] = {}
+"""A pool worker's readers, by (process id, repository): a forked worker must not use a reader
+of the process it was forked from."""
+
+
+def _worker_reader(repo: str) -> _BatchReader:
+    key = (os.getpid(), repo)
+    reader = _WORKER_READERS.get(key)
+    if reader is None:
+        reader = _WORKER_READERS[key] = _BatchReader(repo)
+    return reader
 
 
 def git_blob_id(data: bytes) -> str:
@@ -172,7 +221,7 @@ class GitSnapshot:
                     continue
                 meta, _, raw_path = record.partition(b"\t")
                 fields = meta.split()
-                if len(fields) < 4 or fields[1] != b"blob" or fields[0].decode() not in _REGULAR_MODES:
+                if len(fields) < 4 or fields[1] != b"blob" or fields[0] not in _REGULAR_MODES_RAW:
                     self._irregular = True
                     continue
                 size = int(fields[3]) if fields[3].isdigit() else 0
@@ -214,6 +263,9 @@ class GitSnapshot:
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the files now, in one stream from git, as far as the cache budget goes."""
         self.load(paths)
+
+    def blob_store(self) -> GitObjects:
+        return GitObjects(self._source.path)
 
     def read_all(self, path: str) -> bytes | None:
         """`read(path)`; the first time a file is not loaded yet, every file not read yet is loaded
@@ -312,6 +364,10 @@ class WorkingTreeSnapshot:
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Files on disk are read when asked for; there is nothing to batch."""
+
+    def blob_store(self) -> None:
+        """A changed file's blob is not in git's objects: files are read here."""
+        return None
 
 
 class GitSource:
@@ -414,16 +470,7 @@ class GitSource:
             done = False
             try:
                 for oid in object_ids:
-                    header = stdout.readline()
-                    if not header:
-                        raise GitError("git cat-file stopped unexpectedly")
-                    parts = header.split()
-                    if len(parts) < 3 or parts[1] == b"missing":
-                        yield oid, None
-                        continue
-                    data = _read_exact(stdout, int(parts[2]))
-                    stdout.read(1)
-                    yield oid, data
+                    yield oid, _read_object(stdout)
                 done = True
             finally:
                 if not done:
@@ -488,22 +535,50 @@ class GitSource:
         describes exactly (symlinks, submodules, `-diff` attributes)."""
         snapshot = self.snapshot(head)
         assert isinstance(snapshot, GitSnapshot)
-        if not snapshot.only_regular_files():
+        binary_by_attribute = self._diff_unset(head)  # git works on it while the tree is listed here
+        regular = snapshot.only_regular_files()
+        if binary_by_attribute() or not regular:
             return None
         paths = list(snapshot.paths())
         if any("\ufffd" in p for p in paths):
-            return None  # a name that is not UTF-8 cannot be given back to git as it is
-        attrs = subprocess.run(
-            ["git", *_GIT_CONFIG, "check-attr", "--stdin", "-z", "diff"],
-            cwd=self.path,
-            input=b"".join(p.encode("utf-8") + b"\x00" for p in paths),
-            capture_output=True,
-            check=False,
-        )
-        if attrs.returncode != 0 or b"\x00unset\x00" in attrs.stdout:
-            return None  # a file git's patch calls binary by attribute (`-diff`, `binary`)
+            return None  # a name that is not UTF-8: git's patch describes it exactly
         lines = [WholeFile.deferred(functools.partial(snapshot.read_all, p)) for p in paths]
         return [ChangedFile(p, "added", added_lines=found) for p, found in zip(paths, lines, strict=True)]
+
+    def _diff_unset(self, commit: str) -> Callable[[], bool]:
+        """Started now, answered when called: whether a file of the commit has the `diff` attribute
+        unset (`-diff`, `binary`), which git's patch calls binary (True as well when git fails).
+        `git ls-tree` hands the names straight to `git check-attr`, so no name is decoded first."""
+        names = subprocess.Popen(
+            ["git", *_GIT_CONFIG, "ls-tree", "-r", "--name-only", "-z", "--full-tree", commit],
+            cwd=self.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert names.stdout is not None
+        try:
+            attrs = subprocess.Popen(
+                ["git", *_GIT_CONFIG, "check-attr", "--stdin", "-z", "diff"],
+                cwd=self.path,
+                env={**os.environ, "GIT_FLUSH": "0"},  # else one write per path (half its time)
+                stdin=names.stdout,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            names.kill()
+            names.wait()
+            raise
+        finally:
+            names.stdout.close()  # check-attr holds the pipe now
+
+        def answer() -> bool:
+            out, _ = attrs.communicate()
+            if names.wait() != 0 or attrs.returncode != 0:
+                return True
+            return b"\x00unset\x00" in out
+
+        return answer
 
     def working_tree_change(self) -> Change:
         """Staged and unstaged changes of tracked files against HEAD; untracked files are not part."""

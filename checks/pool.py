@@ -184,3 +184,29 @@ def split(items: Sequence[T], sizes: Sequence[int], parts: int) -> list[list[T]]
     for n, i in enumerate(order):
         batches[n % len(batches)].append(items[i])
     return [b for b in batches if b]
+
+
+def split_shrinking(items: Sequence[T], sizes: Sequence[int], cores: int) -> list[list[T]]:
+    """`items` (largest first) in batches that shrink with the work left, for a pool that hands
+    each worker the next batch when it is done: each batch holds a `2 * cores`-th of what remains
+    (and at least a `16 * cores`-th of the whole), so the last batches are small and the cores
+    finish together instead of one waiting on another's last large batch."""
+    order = sorted(range(len(items)), key=lambda i: sizes[i], reverse=True)
+    weights = [max(size, 1) for size in sizes]
+    remaining = sum(weights)
+    smallest = remaining / (16 * cores)
+    batches: list[list[T]] = []
+    current: list[T] = []
+    filled = 0
+    target = max(remaining / (2 * cores), smallest)
+    for i in order:
+        current.append(items[i])
+        filled += weights[i]
+        remaining -= weights[i]
+        if filled >= target:
+            batches.append(current)
+            current, filled = [], 0
+            target = max(remaining / (2 * cores), smallest)
+    if current:
+        batches.append(current)
+    return batches

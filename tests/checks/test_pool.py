@@ -121,3 +121,25 @@ def test_when_a_worker_dies_every_batch_still_gives_its_result_here() -> None:
         assert not workers.running()
     finally:
         workers.close()
+
+
+def test_shrinking_batches_hold_every_item_once() -> None:
+    items = [f"f{i}.py" for i in range(500)]
+    sizes = [(i * 7919) % 100_000 for i in range(500)]
+    batches = pool.split_shrinking(items, sizes, 2)
+    assert sorted(p for b in batches for p in b) == sorted(items)
+
+
+def test_shrinking_batches_get_smaller_as_the_work_runs_out() -> None:
+    sizes = [1000] * 400
+    batches = pool.split_shrinking(list(range(400)), sizes, 2)
+    totals = [sum(sizes[i] for i in b) for b in batches]
+    assert totals == sorted(totals, reverse=True)
+    assert totals[0] == sum(sizes) // 4  # a 2 * cores-th of the whole
+    assert totals[-1] <= sum(sizes) // 32 + 1000  # down to a 16 * cores-th (and one item past it)
+
+
+def test_shrinking_batches_start_with_the_largest_items() -> None:
+    sizes = [5, 50, 500, 5000]
+    batches = pool.split_shrinking(["a", "b", "c", "d"], sizes, 2)
+    assert batches[0][0] == "d"
