@@ -26,7 +26,7 @@ from checks.difflog import DiffLog
 from checks.model import AuditReport, CheckResult, Finding, Level
 from checks.redaction import redact_report
 from checks.registry import CHECKS, CheckModule, CheckSpec, Prepares
-from checks.source import EMPTY_TREE, WORKING_TREE, BlobStore, Change, Snapshot, Source
+from checks.source import EMPTY_TREE, WORKING_TREE, Change, Snapshot, Source
 
 OFF_DETAIL = "turned off in configuration"
 
@@ -158,9 +158,6 @@ class IgnoringSnapshot:
 
     def prefetch(self, paths: Iterable[str]) -> None:
         self._inner.prefetch(paths)
-
-    def blob_store(self) -> BlobStore | None:
-        return self._inner.blob_store()
 
 
 def _result(

@@ -15,7 +15,6 @@ import subprocess
 import threading
 import weakref
 from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
 from checks import pool
@@ -50,7 +49,6 @@ _REGULAR_MODES = ("100644", "100755", "100664")
 _REGULAR_MODES_RAW = frozenset(m.encode("ascii") for m in _REGULAR_MODES)
 PARALLEL_OBJECTS = 256
 """From this many objects, `read_objects` reads through two git processes."""
-_IDS_PER_WRITE = 1024
 
 
 class GitError(Exception):
@@ -86,21 +84,12 @@ class _BatchReader:
         return self._proc
 
     def read(self, object_id: str) -> bytes | None:
-        return self.read_many([object_id])[0]
-
-    def read_many(self, object_ids: Sequence[str]) -> list[bytes | None]:
-        """The objects in order. The ids go to git a pipe's worth at a time (an id and its newline
-        are 41 bytes; a pipe holds 64 KiB), so git never waits on us while we write."""
-        out: list[bytes | None] = []
         with self._lock:
             proc = self._start()
             stdin, stdout = _pipes(proc)
-            for at in range(0, len(object_ids), _IDS_PER_WRITE):
-                chunk = object_ids[at : at + _IDS_PER_WRITE]
-                stdin.write(b"".join(oid.encode("ascii") + b"\n" for oid in chunk))
-                stdin.flush()
-                out.extend(_read_object(stdout) for _ in chunk)
-        return out
+            stdin.write(object_id.encode("ascii") + b"\n")
+            stdin.flush()
+            return _read_object(stdout)
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -150,39 +139,6 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
-
-
-@dataclass(frozen=True)
-class GitObjects:
-    """`checks.source.BlobStore` of a local repository: a pool worker reads through a
-    `git cat-file --batch` of its own, started at its first read and ended with the worker (git
-    stops when its input closes). The process that made the store reads through one started
-    for the call, so nothing outlives the audit there."""
-
-    repo: str
-    owner: int = field(default_factory=os.getpid)
-
-    def read_blobs(self, blob_ids: Sequence[str]) -> list[bytes | None]:
-        if os.getpid() == self.owner:
-            reader = _BatchReader(self.repo)
-            try:
-                return reader.read_many(blob_ids)
-            finally:
-                reader.close()
-        return _worker_reader(self.repo).read_many(blob_ids)
-
-
-_WORKER_READERS: dict[tuple[int, str], _BatchReader] = {}
-"""A pool worker's readers, by (process id, repository): a forked worker must not use a reader
-of the process it was forked from."""
-
-
-def _worker_reader(repo: str) -> _BatchReader:
-    key = (os.getpid(), repo)
-    reader = _WORKER_READERS.get(key)
-    if reader is None:
-        reader = _WORKER_READERS[key] = _BatchReader(repo)
-    return reader
 
 
 def git_blob_id(data: bytes) -> str:
@@ -263,9 +219,6 @@ class GitSnapshot:
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the files now, in one stream from git, as far as the cache budget goes."""
         self.load(paths)
-
-    def blob_store(self) -> GitObjects:
-        return GitObjects(self._source.path)
 
     def read_all(self, path: str) -> bytes | None:
         """`read(path)`; the first time a file is not loaded yet, every file not read yet is loaded
@@ -364,10 +317,6 @@ class WorkingTreeSnapshot:
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Files on disk are read when asked for; there is nothing to batch."""
-
-    def blob_store(self) -> None:
-        """A changed file's blob is not in git's objects: files are read here."""
-        return None
 
 
 class GitSource:

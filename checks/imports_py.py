@@ -32,7 +32,7 @@ from checks import cache as analysis_cache
 from checks import pool
 from checks.context import AnalysisCache, decode
 from checks.import_statements import import_statements, top_level_lines
-from checks.source import BlobStore, Snapshot
+from checks.source import Snapshot
 
 CACHE_KIND = "py-imports/4"
 T = TypeVar("T")
@@ -426,14 +426,8 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     return False
 
 
-def _parse_batch(batch: Sequence[bytes]) -> list[list[Any] | None]:
+def _parse_batch(batch: Sequence[bytes]) -> list[list[Any]]:
     return [_parsed(b) for b in batch]
-
-
-def _parse_stored(batch: tuple[BlobStore, Sequence[str]]) -> list[list[Any] | None]:
-    """`_parse_batch` of blobs this process reads itself (None for a blob it cannot read)."""
-    store, blob_ids = batch
-    return [None if data is None else _parsed(data) for data in store.read_blobs(blob_ids)]
 
 
 def _parse_batches(keys: list[str], sizes: list[int], workers: int | None) -> tuple[list[list[str]], bool]:
@@ -460,9 +454,8 @@ def uncached(snapshot: Snapshot, paths: Iterable[str], cache: AnalysisCache | No
     return analysis_cache.uncached(snapshot, paths, cache, lambda _path: CACHE_KIND, PyImports.from_data)
 
 
-Parsed = Callable[[], list[tuple[str, list[Any] | None]]]
-"""Waits for some files' parse results: (path, `PyImports.to_data()`) of each, None for a file
-that could not be read."""
+Parsed = Callable[[], list[tuple[str, list[Any]]]]
+"""Waits for some files' parse results: (path, `PyImports.to_data()`) of each."""
 
 
 class PendingImports:
@@ -474,16 +467,13 @@ class PendingImports:
         parts: list[Parsed],
         blob_of: dict[str, str | None],
         cache: AnalysisCache | None,
-        *,
-        read_elsewhere: bool = False,
     ) -> None:
         self._known = known
         self._parts = parts
         self._blob_of = blob_of
         self._cache = cache
-        self.unread = [] if read_elsewhere else [path for path in blob_of if path not in known]
-        """The paths whose imports were not cached when reading started, when this process reads
-        them (empty when the pool's workers read the files themselves)."""
+        self.unread = [path for path in blob_of if path not in known]
+        """The paths whose imports were not cached when reading started."""
 
     def completed(self) -> Iterator[tuple[str, PyImports]]:
         """Each file's imports: the known ones first, then each batch's as soon as it is parsed."""
@@ -491,10 +481,8 @@ class PendingImports:
         while self._parts:
             fresh: list[tuple[str, PyImports]] = []
             for path, data in self._parts[0]():
-                if data is None:
-                    fresh.append((path, PyImports()))
-                    continue
-                fresh.append((path, PyImports.from_parsed(data)))
+                imports = PyImports.from_parsed(data)
+                fresh.append((path, imports))
                 blob = self._blob_of.get(path)
                 if self._cache is not None and blob is not None:
                     self._cache.put(CACHE_KIND, blob, data)  # `_parsed` answers in `to_data`'s form
@@ -516,21 +504,16 @@ def start_imports(
     workers: pool.Workers | None = None,
 ) -> PendingImports:
     """Start reading the imports of each path at `snapshot`: cached ones are known at once, the
-    rest are parsed on `workers` (the audit's pool) when given and there are many. There, each
-    worker reads its batches' files itself when the snapshot has a `blob_store` (the audit process
-    sends blob ids, not bytes); otherwise the files are read here a batch per core at a time, each
-    parsed while the next is read. Without a pool they are read when the result is asked for
-    (after the engine's prefetch, in one batch)."""
+    rest are parsed on `workers` (the audit's pool) when given and there are many. There, the
+    files are read a batch per core at a time, each parsed while the next is read; otherwise
+    they are read when the result is asked for (after the engine's prefetch, in one batch)."""
     known: dict[str, PyImports] = {}
     blob_of: dict[str, str | None] = {}
     todo: list[str] = []
     for path in paths:
         blob = snapshot.blob_id(path)
         blob_of[path] = blob
-        if blob is None:
-            known[path] = PyImports()  # not a file of the snapshot: it imports nothing
-            continue
-        if cache is not None:
+        if cache is not None and blob is not None:
             cached = PyImports.from_data(cache.get(CACHE_KIND, blob))
             if cached is not None:
                 known[path] = cached
@@ -539,26 +522,19 @@ def start_imports(
     batches, parallel = _parse_batches(todo, [snapshot.size(p) or 0 for p in todo], None)
     if not parallel or workers is None:
 
-        def later() -> list[tuple[str, list[Any] | None]]:
+        def later() -> list[tuple[str, list[Any]]]:
             names, datas = _read(snapshot, batches, known)
             return _pairs(names, pool.map_batches(_parse_batch, datas, parallel=parallel))
 
         return PendingImports(known, [later], blob_of, cache)
     parts: list[Parsed] = []
-    store = snapshot.blob_store()
-    if store is not None:
-        for batch in batches:
-            ids = [blob_of[p] or "" for p in batch]  # every path in todo has a blob
-            pending = workers.submit(_parse_stored, [(store, ids)])
-            parts.append(functools.partial(_collected, [batch], pending.results))
-        return PendingImports(known, parts, blob_of, cache, read_elsewhere=True)
     cores = pool.cpu_count()
     for at in range(0, len(batches), cores):
         group = batches[at : at + cores]
         snapshot.prefetch([p for b in group for p in b])
         names, datas = _read(snapshot, group, known)
         pending = workers.submit(_parse_batch, datas)
-        parts.append(functools.partial(_collected, names, pending.results))
+        parts.append(functools.partial(_collected, names, pending))
     return PendingImports(known, parts, blob_of, cache)
 
 
@@ -578,15 +554,11 @@ def _read(
     return names, datas
 
 
-def _collected(
-    names: list[list[str]], results: Callable[[], Sequence[Sequence[list[Any] | None]]]
-) -> list[tuple[str, list[Any] | None]]:
-    return _pairs(names, results())
+def _collected(names: list[list[str]], pending: pool.Pending[list[list[Any]]]) -> list[tuple[str, list[Any]]]:
+    return _pairs(names, pending.results())
 
 
-def _pairs(
-    names: list[list[str]], results: Sequence[Sequence[list[Any] | None]]
-) -> list[tuple[str, list[Any] | None]]:
+def _pairs(names: list[list[str]], results: list[list[list[Any]]]) -> list[tuple[str, list[Any]]]:
     return [
         (path, data)
         for batch, found in zip(names, results, strict=True)

@@ -64,10 +64,6 @@ class MemorySnapshot:
     def prefetch(self, paths: Iterable[str]) -> None:
         self.prefetched.extend(paths)
 
-    def blob_store(self) -> None:
-        """The files live in this process only."""
-        return None
-
 
 def diff(base: Files, head: Files) -> list[ChangedFile]:
     """The changed files between two file maps, sorted by path."""

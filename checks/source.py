@@ -107,15 +107,6 @@ class CommitInfo:
     message: str = ""
 
 
-class BlobStore(Protocol):
-    """Reads a repository's blobs by id from any process: picklable, so the audit's pool workers
-    read the files they parse themselves instead of the audit process reading and sending them."""
-
-    def read_blobs(self, blob_ids: Sequence[str]) -> list[bytes | None]:
-        """Each blob's bytes, in order (None for a blob the repository does not have)."""
-        ...
-
-
 class Snapshot(Protocol):
     """The files of the repository at one commit (or the working tree)."""
 
@@ -140,11 +131,6 @@ class Snapshot(Protocol):
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Hint: these files will be read soon (fetch them in one batch)."""
-        ...
-
-    def blob_store(self) -> BlobStore | None:
-        """Where a worker process can read this snapshot's files by `blob_id` itself; None when
-        only this process can read them (they are read here and sent)."""
         ...
 
 

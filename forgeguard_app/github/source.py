@@ -96,10 +96,6 @@ class GitHubSnapshot:
         if wanted:
             self._source.run(self.files.prefetch(wanted))
 
-    def blob_store(self) -> None:
-        """The files come from GitHub's API through this process's event loop."""
-        return None
-
 
 class GitHubSource:
     """`checks.source.Source` for one repository: a `GitHubRepository` driven from a worker thread."""

@@ -122,10 +122,6 @@ class _BrokenSnapshot:
     def prefetch(self, paths: Iterable[str]) -> None:
         """Nothing is fetched ahead."""
 
-    def blob_store(self) -> None:
-        """Every read goes through `read` (and fails there)."""
-        return None
-
 
 class BrokenReadsSource:
     """A GitSource whose snapshots raise on every read: a check's own failure."""

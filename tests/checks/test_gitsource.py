@@ -8,8 +8,7 @@ import subprocess
 
 import pytest
 
-from checks import pool
-from checks.gitsource import PARALLEL_OBJECTS, GitError, GitObjects, GitSnapshot, GitSource, git_blob_id
+from checks.gitsource import PARALLEL_OBJECTS, GitError, GitSnapshot, GitSource, git_blob_id
 from checks.source import EMPTY_TREE, WORKING_TREE
 from tests.fixtures.gitrepo import GitRepo
 
@@ -359,51 +358,3 @@ def test_a_reader_that_stops_early_does_not_hang(git_repo: GitRepo) -> None:
         stream = source.read_objects(ids)
         next(stream)
         stream.close()
-
-
-def read_in_a_worker(batch: tuple[GitObjects, list[str]]) -> tuple[int, list[bytes | None]]:
-    store, ids = batch
-    return os.getpid(), store.read_blobs(ids)
-
-
-def test_a_blob_store_reads_blobs_in_order_and_none_for_a_missing_one(git_repo: GitRepo) -> None:
-    git_repo.commit({"a.py": "import os\n", "b.py": "import sys\n"})
-    with GitSource(git_repo.path) as source:
-        snapshot = source.snapshot("HEAD")
-        ids = [snapshot.blob_id("b.py") or "", "0" * 40, snapshot.blob_id("a.py") or ""]
-        store = snapshot.blob_store()
-    assert store is not None
-    assert store.read_blobs(ids) == [b"import sys\n", None, b"import os\n"]
-
-
-def test_a_blob_store_reads_more_ids_than_one_write_to_git_holds(git_repo: GitRepo) -> None:
-    git_repo.commit({f"f{i}.txt": f"file {i}\n" for i in range(1500)})
-    with GitSource(git_repo.path) as source:
-        snapshot = source.snapshot("HEAD")
-        ids = [snapshot.blob_id(f"f{i}.txt") or "" for i in range(1500)]
-        store = snapshot.blob_store()
-    assert store is not None
-    assert store.read_blobs(ids) == [f"file {i}\n".encode() for i in range(1500)]
-
-
-@pytest.mark.skipif(pool.cpu_count() < 2, reason="one core: no pool worker to read in")
-def test_pool_workers_read_blobs_through_the_store_they_are_sent(git_repo: GitRepo) -> None:
-    git_repo.commit({f"f{i}.txt": f"file {i}\n" for i in range(6)})
-    with GitSource(git_repo.path) as source:
-        snapshot = source.snapshot("HEAD")
-        store = snapshot.blob_store()
-        assert store is not None
-        ids = [snapshot.blob_id(f"f{i}.txt") or "" for i in range(6)]
-        workers = pool.Workers()
-        try:
-            results = workers.submit(read_in_a_worker, [(store, ids[:3]), (store, ids[3:])]).results()
-        finally:
-            workers.close()
-    assert all(pid != os.getpid() for pid, _ in results)
-    assert [data for _, found in results for data in found] == [f"file {i}\n".encode() for i in range(6)]
-
-
-def test_the_working_tree_has_no_blob_store(git_repo: GitRepo) -> None:
-    git_repo.commit({"a.py": "x = 1\n"})
-    with GitSource(git_repo.path) as source:
-        assert source.snapshot(WORKING_TREE).blob_store() is None

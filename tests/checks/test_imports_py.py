@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from checks import pool
 from checks.cache import MemoryCache
-from checks.gitsource import GitSource
 from checks.imports_py import (
-    POOL_THRESHOLD,
     Contexts,
     PyImport,
     PyImports,
@@ -17,10 +13,8 @@ from checks.imports_py import (
     imports_for,
     parse_imports,
     parse_many,
-    start_imports,
 )
 from tests.checks.memsource import MemSnapshot
-from tests.fixtures.gitrepo import GitRepo
 
 
 def modules(source: str) -> list[tuple[str, int, int]]:
@@ -200,23 +194,3 @@ def test_contexts_started_on_a_running_pool_equal_the_ones_built_here() -> None:
         assert {c.optional for c in found["m0.py"].values()} == {"ImportError", "TYPE_CHECKING", None}
     finally:
         workers.close()
-
-
-@pytest.mark.skipif(pool.cpu_count() < 2, reason="one core: nothing is parsed on a pool")
-def test_files_the_pool_workers_read_themselves_give_the_imports_read_here(git_repo: GitRepo) -> None:
-    files = {f"m{i}.py": f"import os\nfrom pkg{i} import x\n" for i in range(POOL_THRESHOLD + 10)}
-    files["broken.py"] = "def (:\n"
-    git_repo.commit(files)
-    with GitSource(git_repo.path) as source:
-        snapshot = source.snapshot("HEAD")
-        workers = pool.Workers()
-        try:
-            started = start_imports(snapshot, sorted(files), workers=workers)
-            assert started.unread == []  # nothing for this process to read
-            in_workers = started.result()
-        finally:
-            workers.close()
-        here = imports_for(snapshot, sorted(files))
-    assert in_workers == here
-    assert in_workers["broken.py"].syntax_error_line == 1
-    assert [i.module for i in in_workers["m7.py"].imports] == ["os", "pkg7"]
