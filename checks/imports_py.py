@@ -505,7 +505,7 @@ def start_imports(
 ) -> PendingImports:
     """Start reading the imports of each path at `snapshot`: cached ones are known at once, the
     rest are parsed on `workers` (the audit's pool) when given and there are many. There, the
-    files are read a batch per core at a time, each parsed while the next is read; otherwise
+    files are read a batch at a time, each parsed while the next ones are read; otherwise
     they are read when the result is asked for (after the engine's prefetch, in one batch)."""
     known: dict[str, PyImports] = {}
     blob_of: dict[str, str | None] = {}
@@ -528,11 +528,9 @@ def start_imports(
 
         return PendingImports(known, [later], blob_of, cache)
     parts: list[Parsed] = []
-    cores = pool.cpu_count()
-    for at in range(0, len(batches), cores):
-        group = batches[at : at + cores]
-        snapshot.prefetch([p for b in group for p in b])
-        names, datas = _read(snapshot, group, known)
+    for batch in batches:
+        snapshot.prefetch(batch)
+        names, datas = _read(snapshot, [batch], known)
         pending = workers.submit(_parse_batch, datas)
         parts.append(functools.partial(_collected, names, pending))
     return PendingImports(known, parts, blob_of, cache)

@@ -187,10 +187,11 @@ def split(items: Sequence[T], sizes: Sequence[int], parts: int) -> list[list[T]]
 
 
 def split_shrinking(items: Sequence[T], sizes: Sequence[int], cores: int) -> list[list[T]]:
-    """`items` (largest first) in batches that shrink with the work left, for a pool that hands
-    each worker the next batch when it is done: each batch holds a `2 * cores`-th of what remains
-    (and at least a `16 * cores`-th of the whole), so the last batches are small and the cores
-    finish together instead of one waiting on another's last large batch."""
+    """`items` (largest first) in batches for a pool that hands each worker the next batch when it
+    is done: one small batch per core first (a `16 * cores`-th of the whole, so every core starts
+    at once, while the next batches are read), then batches that shrink with the work left (a
+    `2 * cores`-th of what remains, never below that smallest size), so the last batches are small
+    and the cores finish together instead of one waiting on another's last large batch."""
     order = sorted(range(len(items)), key=lambda i: sizes[i], reverse=True)
     weights = [max(size, 1) for size in sizes]
     remaining = sum(weights)
@@ -198,7 +199,7 @@ def split_shrinking(items: Sequence[T], sizes: Sequence[int], cores: int) -> lis
     batches: list[list[T]] = []
     current: list[T] = []
     filled = 0
-    target = max(remaining / (2 * cores), smallest)
+    target = smallest
     for i in order:
         current.append(items[i])
         filled += weights[i]
@@ -206,7 +207,7 @@ def split_shrinking(items: Sequence[T], sizes: Sequence[int], cores: int) -> lis
         if filled >= target:
             batches.append(current)
             current, filled = [], 0
-            target = max(remaining / (2 * cores), smallest)
+            target = smallest if len(batches) < cores else max(remaining / (2 * cores), smallest)
     if current:
         batches.append(current)
     return batches
