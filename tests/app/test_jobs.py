@@ -12,10 +12,9 @@ import pytest
 from asyncpg.exceptions import InternalClientError
 
 from forgeguard_app import jobs
-from forgeguard_app.context import WorkerState
+from forgeguard_app.context import JobContext, WorkerState
 from forgeguard_app.db import Database
 from forgeguard_app.jobs import (
-    JobContext,
     JobSpec,
     Worker,
     backoff_delay,

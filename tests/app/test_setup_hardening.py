@@ -11,7 +11,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from forgeguard_app.db import Database
@@ -26,9 +26,9 @@ def env_file(settings: Settings) -> pathlib.Path:
     return settings.env_file
 
 
-async def register(client: TestClient[Any, Any], **params: str) -> web.Response:
+async def register(client: TestClient[Any, Any], **params: str) -> ClientResponse:
     state, _ = await issued_state(client, **params)
-    return await client.get("/setup/callback", params={"code": "good-code", "state": state})  # type: ignore[return-value]
+    return await client.get("/setup/callback", params={"code": "good-code", "state": state})
 
 
 # --- item 11 -------------------------------------------------------------------------------

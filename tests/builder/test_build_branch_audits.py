@@ -53,8 +53,9 @@ def forgeguard_runs(bench: BuildBench, sha: str) -> list[dict[str, Any]]:
 
 def check_line(run: dict[str, Any], code: str) -> str:
     """The row of check `code` in a run's summary table."""
-    rows = [line for line in run["output"]["summary"].splitlines() if line.startswith(f"| {code} ")]
-    assert len(rows) == 1, f"no single row for {code} in:\n{run['output']['summary']}"
+    summary: str = run["output"]["summary"]
+    rows = [line for line in summary.splitlines() if line.startswith(f"| {code} ")]
+    assert len(rows) == 1, f"no single row for {code} in:\n{summary}"
     return rows[0]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Mapping
 
 import pytest
 
@@ -33,7 +34,7 @@ PROJECT = {
 
 
 def toolbox(
-    tmp_path: pathlib.Path, files: dict[str, str | bytes], venv: pathlib.Path | None = None
+    tmp_path: pathlib.Path, files: Mapping[str, str | bytes], venv: pathlib.Path | None = None
 ) -> Toolbox:
     workspace, sandbox = make_tree(tmp_path, files, venv=venv)
     return Toolbox(workspace, sandbox)
