@@ -485,8 +485,11 @@ class GitSource:
         snapshot = self.snapshot(head)
         assert isinstance(snapshot, GitSnapshot)
         binary_by_attribute = self._diff_unset(head)  # git works on it while the tree is listed here
-        regular = snapshot.only_regular_files()
-        if binary_by_attribute() or not regular:
+        try:
+            regular = snapshot.only_regular_files()
+        finally:
+            unset = binary_by_attribute()  # answered (and its processes ended) whatever happens
+        if unset or not regular:
             return None
         paths = list(snapshot.paths())
         if any("\ufffd" in p for p in paths):

@@ -321,6 +321,29 @@ def test_a_tree_with_a_binary_attribute_takes_git_s_patch(git_repo: GitRepo) -> 
     assert files["x.dat"].binary and files["x.dat"].added_lines == ()
 
 
+def test_a_tree_whose_listing_fails_leaves_no_git_process_behind(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.commit({"a.py": "x = 1\n"})
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    class RecordingPopen(real_popen):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    def broken_listing(self: GitSnapshot) -> bool:
+        raise GitError("the listing failed")
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
+    monkeypatch.setattr(GitSnapshot, "only_regular_files", broken_listing)
+    with GitSource(git_repo.path) as source, pytest.raises(GitError):
+        source.change(EMPTY_TREE, "HEAD")
+    assert started  # the attribute check had started
+    assert all(proc.returncode is not None for proc in started)
+
+
 def test_a_tree_with_a_symlink_takes_git_s_patch(git_repo: GitRepo) -> None:
     git_repo.write({"real.txt": "content\n"})
     os.symlink("real.txt", git_repo.path / "link.txt")
