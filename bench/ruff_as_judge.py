@@ -13,8 +13,9 @@ changing A9:
 2. Agreement where it matters: a first judge may only pass a file when
    CPython would (a file it rejects goes to CPython, so rejecting too much
    costs time, not correctness). Every Python file CPython's parser rejects
-   among the standard library, site-packages and the two repositories, and
-   every snippet of CPython's own `test_syntax` doctests, is given to ruff
+   among the standard library, site-packages and the two repositories,
+   every snippet of CPython's own `test_syntax` doctests, and a few written
+   cases (`EDGES`: the tokenizer's limits, newer syntax) are given to ruff
    (`--target-version` the running Python); a file ruff passes there is a
    file A9 would pass wrongly. Files with an encoding cookie are counted
    apart: ruff reads every file as UTF-8, so such files would stay with
@@ -107,12 +108,37 @@ def syntax_snippets(folder: pathlib.Path) -> list[pathlib.Path]:
     return found
 
 
+EDGES = {
+    "indentation_101_levels": "def f():\n"
+    + "".join("    " * (i + 1) + "if x:\n" for i in range(105))
+    + "    " * 106
+    + "pass\n",
+    "brackets_250_deep": "x = " + "(" * 250 + "1" + ")" * 250 + "\n",
+    "tabs_after_spaces": "if True:\n\tx = 1\n        y = 2\n",
+    "type_alias_312": "type X = int\n",
+    "fstring_quotes_312": 'x = {"a": 1}\ny = f"{x["a"]}"\n',
+    "print_statement": 'print "hello"\n',
+    "null_byte": "x = 1\0\n",
+}
+"""Limits of CPython's tokenizer, syntax newer than some Pythons, Python 2: written here, since no
+real file holds them."""
+
+
+def edge_cases(folder: pathlib.Path) -> list[pathlib.Path]:
+    found: list[pathlib.Path] = []
+    for name, text in EDGES.items():
+        path = folder / f"edge_{name}.py"
+        path.write_text(text, encoding="utf-8")
+        found.append(path)
+    return found
+
+
 def agreement(repos: list[pathlib.Path]) -> None:
     paths = sysconfig.get_paths()
     roots = [pathlib.Path(paths["stdlib"]), pathlib.Path(paths["purelib"]), *repos]
     with tempfile.TemporaryDirectory() as tmp:
         files = [p for root in roots for p in root.rglob("*.py") if p.is_file()]
-        files += syntax_snippets(pathlib.Path(tmp))
+        files += syntax_snippets(pathlib.Path(tmp)) + edge_cases(pathlib.Path(tmp))
         rejected = [p for p in files if cpython_rejects(p.read_bytes())]
         with_cookie = [p for p in rejected if COOKIE.search(b"\n".join(p.read_bytes().splitlines()[:2]))]
         plain = [p for p in rejected if p not in with_cookie]
