@@ -45,8 +45,8 @@ _STATUS: dict[str, Status] = {
     "U": "modified",
     "X": "modified",
 }
-_REGULAR_MODES = ("100644", "100755", "100664")
-_REGULAR_MODES_RAW = frozenset(m.encode("ascii") for m in _REGULAR_MODES)
+_REGULAR_MODES = frozenset({b"100644", b"100755", b"100664"})
+"""The modes of regular files in git's listings (compared as git prints them, undecoded)."""
 PARALLEL_OBJECTS = 256
 """From this many objects, `read_objects` reads through two git processes."""
 
@@ -177,7 +177,7 @@ class GitSnapshot:
                     continue
                 meta, _, raw_path = record.partition(b"\t")
                 fields = meta.split()
-                if len(fields) < 4 or fields[1] != b"blob" or fields[0] not in _REGULAR_MODES_RAW:
+                if len(fields) < 4 or fields[1] != b"blob" or fields[0] not in _REGULAR_MODES:
                     self._irregular = True
                     continue
                 size = int(fields[3]) if fields[3].isdigit() else 0
@@ -266,7 +266,7 @@ class WorkingTreeSnapshot:
                     continue
                 meta, _, raw_path = record.partition(b"\t")
                 fields = meta.split()
-                if len(fields) < 3 or fields[0].decode() not in _REGULAR_MODES:
+                if len(fields) < 3 or fields[0] not in _REGULAR_MODES:
                     continue
                 path = _path(raw_path)
                 if os.path.isfile(self._disk(path)) and not os.path.islink(self._disk(path)):
